@@ -1,0 +1,1 @@
+"""HTTP API, web views and authentication (outer ring: never imports torch)."""

@@ -1,0 +1,1 @@
+"""Collectors: platform clients and normalisation into mentions."""

@@ -1,0 +1,17 @@
+"""Errors shared across packages."""
+
+
+class SocialCrmError(Exception):
+    """Base of the project's own errors."""
+
+
+class ConfigError(SocialCrmError):
+    """Configuration that cannot work (bad URL, unreachable database, stale schema)."""
+
+
+class NotFoundError(SocialCrmError):
+    """A referenced row does not exist."""
+
+
+class ConflictError(SocialCrmError):
+    """The request contradicts the current state (illegal transition, duplicate)."""

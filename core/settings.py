@@ -1,0 +1,78 @@
+"""The one Settings object (env prefix SOCIALCRM_, optional .env file)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; every field maps to SOCIALCRM_<NAME>."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SOCIALCRM_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = Field(
+        default="sqlite:///./var/socialcrm.db",
+        description="SQLAlchemy URL; PostgreSQL as postgresql+psycopg://user@host/db",
+    )
+    host: str = Field(default="127.0.0.1", description="Address the HTTP server binds to")
+    port: int = Field(default=8000, description="HTTP port")
+    log_level: str = Field(default="INFO", description="Python logging level")
+    log_format: Literal["json", "text"] = Field(default="text", description="Log line format")
+
+    sentiment_backend: Literal["lexicon", "transformer"] = Field(
+        default="lexicon", description="Sentiment model backend"
+    )
+    sentiment_model: str = Field(
+        default="", description="Local HF directory or hub id for the transformer backend"
+    )
+    score_batch_size: int = Field(default=256, ge=1, description="Mentions scored per batch")
+
+    scheduler_enabled: bool = Field(
+        default=True, description="Run the in-process scheduler inside `socialcrm run`"
+    )
+    score_interval_seconds: int = Field(default=30, ge=1, description="Scoring job interval")
+    engage_interval_seconds: int = Field(default=30, ge=1, description="Engagement job interval")
+
+    max_text_chars: int = Field(
+        default=20_000, ge=280, description="Mention text longer than this is truncated"
+    )
+    max_raw_bytes: int = Field(
+        default=65_536, ge=1024, description="Raw payload JSON larger than this is not stored"
+    )
+
+    negative_threshold: float = Field(
+        default=0.5, ge=0, le=1, description="Negative probability that opens a response task"
+    )
+    thread_window_hours: int = Field(
+        default=72, ge=1, description="Later mentions by the same author join an open task"
+    )
+    sla_first_response_minutes: str = Field(
+        default="1:30,2:60,3:240,4:1440",
+        description="First-response SLA per priority (1 = urgent), as priority:minutes pairs",
+    )
+
+    secret_key: SecretStr = Field(
+        default=SecretStr("change-me"), description="Key for signing cookies and webhooks"
+    )
+    dry_run_replies: bool = Field(default=True, description="Record replies without sending")
+    broker_url: str = Field(default="", description="Celery broker; empty = embedded mode")
+
+    def sla_minutes(self) -> dict[int, int]:
+        """Parse the first-response SLA table."""
+        table: dict[int, int] = {}
+        for pair in self.sla_first_response_minutes.split(","):
+            prio, _, minutes = pair.partition(":")
+            table[int(prio)] = int(minutes)
+        return table
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Process-wide settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Engagement: customers, identity links, response tasks and their audit trail."""

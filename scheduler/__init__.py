@@ -1,0 +1,1 @@
+"""Jobs and their registration (APScheduler in-process; Celery in distributed mode later)."""

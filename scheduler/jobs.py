@@ -1,0 +1,105 @@
+"""Job functions: each opens its own unit of work, calls services, commits once per batch."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.db import unit_of_work
+from core.settings import Settings
+from engagement import service as engagement
+from engagement.schemas import EngageReport
+from sentiment import service as sentiment
+from sentiment.classifier import SentimentModel, load_model
+from sentiment.schemas import ScoreReport
+
+log = logging.getLogger(__name__)
+
+# Bound one run so a backlog never holds the scheduler thread for long.
+MAX_BATCHES_PER_RUN = 40
+
+
+@dataclass
+class PipelineReport:
+    """What one pass of score + engage did."""
+
+    score: ScoreReport
+    engage: EngageReport
+
+
+def score_pending(
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    model: SentimentModel | None = None,
+    max_batches: int = MAX_BATCHES_PER_RUN,
+) -> ScoreReport:
+    """Job `score:pending`: score unscored mentions, committing after every batch."""
+    model = model or load_model(settings)
+    total = ScoreReport()
+    for _ in range(max_batches):
+        with unit_of_work(session_factory) as session:
+            report = sentiment.score_pending(session, model, limit=settings.score_batch_size)
+        if report.scored + report.unsupported_language == 0:
+            break
+        total.scored += report.scored
+        total.unsupported_language += report.unsupported_language
+        for label, n in report.by_label.items():
+            total.by_label[label] = total.by_label.get(label, 0) + n
+    if total.scored or total.unsupported_language:
+        log.info("scored mentions", extra={"scored": total.scored, "labels": total.by_label})
+    return total
+
+
+def engage_pending(
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    max_batches: int = MAX_BATCHES_PER_RUN,
+) -> EngageReport:
+    """Job `engage:pending`: open or extend tasks for scored mentions."""
+    total = EngageReport()
+    for _ in range(max_batches):
+        with unit_of_work(session_factory) as session:
+            report = engagement.engage_pending(
+                session,
+                limit=500,
+                negative_threshold=settings.negative_threshold,
+                thread_window_hours=settings.thread_window_hours,
+                sla_minutes=settings.sla_minutes(),
+            )
+        if report.examined == 0:
+            break
+        total.examined += report.examined
+        total.opened += report.opened
+        total.attached += report.attached
+        total.opened_task_ids.extend(report.opened_task_ids)
+    if total.examined:
+        log.info(
+            "engaged mentions",
+            extra={"examined": total.examined, "opened": total.opened, "attached": total.attached},
+        )
+    return total
+
+
+def process_pending(
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    model: SentimentModel | None = None,
+) -> PipelineReport:
+    """Run scoring then engagement until both are drained (CLI import, demo load)."""
+    score = ScoreReport()
+    engage = EngageReport()
+    while True:
+        s = score_pending(session_factory, settings, model)
+        e = engage_pending(session_factory, settings)
+        score.scored += s.scored
+        score.unsupported_language += s.unsupported_language
+        for label, n in s.by_label.items():
+            score.by_label[label] = score.by_label.get(label, 0) + n
+        engage.examined += e.examined
+        engage.opened += e.opened
+        engage.attached += e.attached
+        engage.opened_task_ids.extend(e.opened_task_ids)
+        if s.scored + s.unsupported_language == 0 and e.examined == 0:
+            return PipelineReport(score, engage)

@@ -1,0 +1,1 @@
+"""Sentiment: models behind one Protocol, the scoring service, word-of-mouth flags."""

@@ -1,0 +1,86 @@
+"""Scoring: find mentions the current model has not scored, score them in batches, store."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.orm import Session
+
+from core.timeutil import utcnow
+from sentiment import repository
+from sentiment.classifier import SentimentModel
+from sentiment.models import ScoreStatus
+from sentiment.schemas import ScoreReport
+
+log = logging.getLogger(__name__)
+
+# Languages with no reliable code; scored rather than skipped.
+UNDETERMINED = {"und", "zxx", "qme", "qht", ""}
+
+
+def _supported(model: SentimentModel, language: str | None) -> bool:
+    if model.languages is None or language is None:
+        return True
+    lang = language.lower().split("-")[0]
+    return lang in UNDETERMINED or lang in model.languages
+
+
+def score_pending(session: Session, model: SentimentModel, *, limit: int = 256) -> ScoreReport:
+    """Score up to `limit` mentions that lack a result from this model version."""
+    pending = repository.unscored_mentions(session, model.name, model.version, limit)
+    report = ScoreReport()
+    if not pending:
+        return report
+    now = utcnow()
+    rows = []
+    to_score: list[tuple[int, str]] = []
+    for mention_id, text, title, language in pending:
+        if not _supported(model, language):
+            rows.append(
+                {
+                    "mention_id": mention_id,
+                    "model_name": model.name,
+                    "model_version": model.version,
+                    "status": ScoreStatus.unsupported_language.value,
+                    "scored_at": now,
+                }
+            )
+            report.unsupported_language += 1
+            continue
+        # A review's title carries as much opinion as its body.
+        to_score.append((mention_id, f"{title}. {text}" if title else text))
+    predictions = model.predict([text for _, text in to_score]) if to_score else []
+    for (mention_id, _), pred in zip(to_score, predictions, strict=True):
+        rows.append(
+            {
+                "mention_id": mention_id,
+                "model_name": model.name,
+                "model_version": model.version,
+                "status": ScoreStatus.scored.value,
+                "label": pred.label,
+                "p_negative": pred.negative,
+                "p_neutral": pred.neutral,
+                "p_positive": pred.positive,
+                "scored_at": now,
+            }
+        )
+        report.by_label[pred.label] = report.by_label.get(pred.label, 0) + 1
+        report.scored += 1
+    repository.insert_results(session, rows)
+    return report
+
+
+def score_all_pending(
+    session: Session, model: SentimentModel, *, batch_size: int = 256
+) -> ScoreReport:
+    """Score until nothing is pending (flushes between batches, never commits)."""
+    total = ScoreReport()
+    while True:
+        report = score_pending(session, model, limit=batch_size)
+        session.flush()
+        if report.scored + report.unsupported_language == 0:
+            return total
+        total.scored += report.scored
+        total.unsupported_language += report.unsupported_language
+        for label, n in report.by_label.items():
+            total.by_label[label] = total.by_label.get(label, 0) + n

@@ -1,0 +1,99 @@
+"""Fixtures: every DB test runs on SQLite and on PostgreSQL, inside a rolled-back transaction."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from collectors.schemas import MentionCreate
+from core.db import make_engine
+from core.migrate import upgrade
+from core.settings import Settings
+
+PG_ENV = "SOCIALCRM_TEST_POSTGRES_URL"
+PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def _postgres_engine() -> Engine:
+    url = os.environ.get(PG_ENV)
+    engine = make_engine(url or PG_DEFAULT)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+    except OperationalError as exc:
+        first = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
+        if url:
+            pytest.fail(f"{PG_ENV}={url} is set but unreachable: {first}", pytrace=False)
+        pytest.skip(f"PostgreSQL at {PG_DEFAULT} unreachable and {PG_ENV} unset: {first}")
+    return engine
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    """A migrated database of each kind, shared by the session."""
+    if request.param == "sqlite":
+        eng = make_engine(f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}")
+    else:
+        eng = _postgres_engine()
+        with eng.begin() as conn:
+            # The test database is ours: start from nothing so the migrations run whole.
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    upgrade(eng)
+    return eng
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    """A connection inside a transaction that is rolled back after the test."""
+    conn = engine.connect()
+    trans = conn.begin()
+    try:
+        yield conn
+    finally:
+        trans.rollback()
+        conn.close()
+
+
+@pytest.fixture
+def session_factory(connection: Connection) -> sessionmaker[Session]:
+    """Sessions whose commits become savepoints of the test's outer transaction."""
+    return sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+
+
+@pytest.fixture
+def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session for service-level tests."""
+    s = session_factory()
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings isolated from the developer's environment."""
+    return Settings(database_url=f"sqlite:///{tmp_path / 'unused.db'}", _env_file=None)
+
+
+def mention(external_id: str, text: str = "hello", **kw: Any) -> MentionCreate:
+    """A valid mention with sensible defaults for tests."""
+    data: dict[str, Any] = {
+        "platform": "twitter",
+        "external_id": external_id,
+        "text": text,
+        "created_at": datetime(2026, 11, 20, 10, 0, 0),
+    }
+    data.update(kw)
+    return MentionCreate.model_validate(data)
