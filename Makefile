@@ -25,6 +25,8 @@ run: $(STAMP)
 	@mkdir -p var
 	$(BIN)/socialcrm db upgrade
 	$(BIN)/socialcrm demo load --if-empty
+	@echo "Log in at http://127.0.0.1:8000/login with the demo key below (a fresh one each run):"
+	@$(BIN)/socialcrm apikeys create demo --replace
 	$(BIN)/socialcrm run
 
 lint: $(STAMP)

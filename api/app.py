@@ -14,9 +14,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import web
 from api.deps import require_api_key
-from api.routes import health, mentions, tasks
+from api.routes import health, mentions, sources, tasks
 from core.db import make_engine, make_session_factory
-from core.errors import ConflictError, NotFoundError
+from core.errors import ConflictError, InvalidError, NotFoundError
 from core.settings import Settings, get_settings
 
 PROBLEM = "application/problem+json"
@@ -39,6 +39,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ConflictError)
     async def conflict(_: Request, exc: ConflictError) -> JSONResponse:
         return problem(409, "Conflict", str(exc))
+
+    @app.exception_handler(InvalidError)
+    async def invalid_input(_: Request, exc: InvalidError) -> JSONResponse:
+        return problem(422, "Unprocessable Content", str(exc))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -75,12 +79,15 @@ def create_app(
     )
     app.state.settings = settings
     app.state.session_factory = session_factory
+    # Set by `socialcrm run` when the scheduler shares this process (embedded mode).
+    app.state.scheduler = None
     _install_error_handlers(app)
 
     app.include_router(health.router)
     protected = [Depends(require_api_key)]
     app.include_router(tasks.router, prefix="/api/v1", dependencies=protected)
     app.include_router(mentions.router, prefix="/api/v1", dependencies=protected)
+    app.include_router(sources.router, prefix="/api/v1", dependencies=protected)
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     return app

@@ -58,8 +58,17 @@ class Source(Base):
     last_success_at: Mapped[datetime | None] = mapped_column(DateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     items_fetched: Mapped[int] = mapped_column(Integer, default=0)
+    # idle | ok | rate_limited | retrying | disabled (see collectors.runner)
+    status: Mapped[str] = mapped_column(String(16), default="idle", server_default="idle")
+    # Earliest time the next collection may start (rate-limit reset, backoff).
+    next_run_at: Mapped[datetime | None] = mapped_column(DateTime)
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_run_items: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
-    __table_args__ = (CheckConstraint("schedule_seconds > 0", name="schedule_positive"),)
+    __table_args__ = (
+        CheckConstraint("schedule_seconds > 0", name="schedule_positive"),
+        Index("ix_sources_platform", "platform"),
+    )
 
 
 class CollectorCursor(Base):

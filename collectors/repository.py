@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
-from collectors.models import Author, Mention
+from collectors.models import Author, CollectorCursor, Mention, Source
 from core.sql import dialect_insert
 from core.timeutil import utcnow
 
@@ -88,6 +88,21 @@ def list_mentions(
     return items, total
 
 
+def thread_mentions(
+    session: Session, platform: str, thread_ids: Sequence[str], limit: int = 500
+) -> list[Mention]:
+    """Every stored mention of the given conversations, oldest first."""
+    if not thread_ids:
+        return []
+    stmt = (
+        select(Mention)
+        .where(Mention.platform == platform, Mention.thread_id.in_(thread_ids))
+        .order_by(Mention.created_at, Mention.id)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt).unique())
+
+
 def count_mentions(session: Session) -> int:
     """Total stored mentions."""
     return session.scalar(select(func.count(Mention.id))) or 0
@@ -108,3 +123,52 @@ def mark_engaged(session: Session, mention_ids: Sequence[int]) -> None:
         session.execute(
             update(Mention).where(Mention.id.in_(mention_ids)).values(engaged_at=utcnow())
         )
+
+
+def add_source(session: Session, source: Source) -> Source:
+    """Insert a source and get its id."""
+    session.add(source)
+    session.flush()
+    return source
+
+
+def get_source(session: Session, source_id: int) -> Source | None:
+    """One source."""
+    return session.get(Source, source_id)
+
+
+def list_sources(session: Session, *, enabled: bool | None = None) -> list[Source]:
+    """Sources by id (optionally only enabled or only paused ones)."""
+    stmt = select(Source).order_by(Source.id)
+    if enabled is not None:
+        stmt = stmt.where(Source.enabled.is_(enabled))
+    return list(session.scalars(stmt))
+
+
+def delete_source(session: Session, source: Source) -> None:
+    """Remove a source (its mentions stay; their source_id becomes null)."""
+    session.delete(source)
+    session.flush()
+
+
+def get_cursor(session: Session, source_id: int) -> dict[str, Any]:
+    """A source's stored cursor ({} before the first batch)."""
+    row = session.get(CollectorCursor, source_id)
+    return dict(row.cursor) if row is not None else {}
+
+
+def save_cursor(session: Session, source_id: int, cursor: dict[str, Any]) -> None:
+    """Store a source's cursor (in the caller's transaction, with the batch it belongs to)."""
+    row = session.get(CollectorCursor, source_id)
+    if row is None:
+        session.add(CollectorCursor(source_id=source_id, cursor=dict(cursor)))
+    else:
+        row.cursor = dict(cursor)
+    session.flush()
+
+
+def reset_cursor(session: Session, source_id: int) -> None:
+    """Forget a source's cursor so the next run starts (or backfills) afresh."""
+    row = session.get(CollectorCursor, source_id)
+    if row is not None:
+        session.delete(row)

@@ -147,3 +147,52 @@ class IngestResult(BaseModel):
         self.inserted += other.inserted
         self.duplicates += other.duplicates
         self.inserted_ids.extend(other.inserted_ids)
+
+
+class SourceCreate(BaseModel):
+    """A new collector source."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    platform: Platform
+    query: str = Field(default="", max_length=1024)
+    config: dict[str, Any] = Field(default_factory=dict)
+    schedule_seconds: int = Field(default=900, ge=60, le=7 * 24 * 3600)
+    enabled: bool = True
+
+
+class SourceUpdate(BaseModel):
+    """Fields of a source to change (absent = unchanged)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    query: str | None = Field(default=None, max_length=1024)
+    config: dict[str, Any] | None = None
+    schedule_seconds: int | None = Field(default=None, ge=60, le=7 * 24 * 3600)
+    enabled: bool | None = None
+
+
+class SourceRead(BaseModel):
+    """A source with its collection status."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    platform: str
+    query: str
+    config: dict[str, Any]
+    schedule_seconds: int
+    enabled: bool
+    status: str
+    last_run_at: datetime | None
+    last_success_at: datetime | None
+    last_error: str | None
+    items_fetched: int
+    last_run_items: int
+    failures: int
+    next_run_at: datetime | None
+    created_at: datetime
+    updated_at: datetime

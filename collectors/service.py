@@ -9,9 +9,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from collectors import repository
-from collectors.models import Mention
-from collectors.schemas import IngestResult, MentionCreate
+from collectors import registry, repository
+from collectors.models import Mention, Source
+from collectors.schemas import IngestResult, MentionCreate, SourceCreate, SourceUpdate
+from core.errors import NotFoundError
 from core.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -121,3 +122,59 @@ def list_mentions(
 ) -> tuple[list[Mention], int]:
     """A newest-first page of mentions."""
     return repository.list_mentions(session, limit=limit, offset=offset, **filters)
+
+
+def create_source(session: Session, data: SourceCreate) -> Source:
+    """Add a source after checking its platform config."""
+    config = registry.validate_config(data.platform.value, data.config)
+    return repository.add_source(
+        session,
+        Source(
+            name=data.name,
+            platform=data.platform.value,
+            query=data.query,
+            config=config,
+            schedule_seconds=data.schedule_seconds,
+            enabled=data.enabled,
+            status="idle",
+        ),
+    )
+
+
+def get_source(session: Session, source_id: int) -> Source:
+    """One source, or NotFoundError."""
+    source = repository.get_source(session, source_id)
+    if source is None:
+        raise NotFoundError(f"source {source_id} not found")
+    return source
+
+
+def list_sources(session: Session, *, enabled: bool | None = None) -> list[Source]:
+    """Every source with its status."""
+    return repository.list_sources(session, enabled=enabled)
+
+
+def update_source(session: Session, source_id: int, data: SourceUpdate) -> Source:
+    """Change a source; re-enabling clears a disabled source's error state."""
+    source = get_source(session, source_id)
+    changes = data.model_dump(exclude_unset=True)
+    if "config" in changes and changes["config"] is not None:
+        changes["config"] = registry.validate_config(source.platform, changes["config"])
+    for field_name, value in changes.items():
+        if value is not None:
+            setattr(source, field_name, value)
+    if changes.get("enabled") is True and source.status == "disabled":
+        source.status, source.failures, source.next_run_at = "idle", 0, None
+    session.flush()
+    return source
+
+
+def delete_source(session: Session, source_id: int) -> None:
+    """Remove a source; its mentions stay."""
+    repository.delete_source(session, get_source(session, source_id))
+
+
+def reset_cursor(session: Session, source_id: int) -> None:
+    """Make the next run start from scratch (re-backfill); duplicates are skipped on ingest."""
+    get_source(session, source_id)
+    repository.reset_cursor(session, source_id)

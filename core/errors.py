@@ -15,3 +15,7 @@ class NotFoundError(SocialCrmError):
 
 class ConflictError(SocialCrmError):
     """The request contradicts the current state (illegal transition, duplicate)."""
+
+
+class InvalidError(SocialCrmError):
+    """Well-formed input that cannot work (unknown platform, bad source config): HTTP 422."""

@@ -25,11 +25,8 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", description="Python logging level")
     log_format: Literal["json", "text"] = Field(default="text", description="Log line format")
 
-    sentiment_backend: Literal["lexicon", "transformer"] = Field(
-        default="lexicon", description="Sentiment model backend"
-    )
-    sentiment_model: str = Field(
-        default="", description="Local HF directory or hub id for the transformer backend"
+    sentiment_backend: Literal["lexicon"] = Field(
+        default="lexicon", description="Sentiment model backend (VADER lexicon, English)"
     )
     score_batch_size: int = Field(default=256, ge=1, description="Mentions scored per batch")
 
@@ -46,6 +43,28 @@ class Settings(BaseSettings):
         default=65_536, ge=1024, description="Raw payload JSON larger than this is not stored"
     )
 
+    x_bearer_token: SecretStr = Field(
+        default=SecretStr(""), description="X API v2 app bearer token (X/Twitter sources)"
+    )
+    reddit_client_id: str = Field(default="", description="Reddit script-app client id")
+    reddit_client_secret: SecretStr = Field(
+        default=SecretStr(""), description="Reddit script-app client secret"
+    )
+    reddit_user_agent: str = Field(
+        default="social-crm/0.1 (self-hosted social listening)",
+        description="User-Agent Reddit requires (name your deployment and contact)",
+    )
+    http_timeout_seconds: float = Field(
+        default=20.0, gt=0, description="Timeout for every request a collector makes"
+    )
+
+    collect_max_items_per_run: int = Field(
+        default=5000, ge=1, description="Most mentions one collection run of a source fetches"
+    )
+    collect_max_requests_per_run: int = Field(
+        default=50, ge=1, description="Most platform requests one collection run makes"
+    )
+
     negative_threshold: float = Field(
         default=0.5, ge=0, le=1, description="Negative probability that opens a response task"
     )
@@ -56,12 +75,6 @@ class Settings(BaseSettings):
         default="1:30,2:60,3:240,4:1440",
         description="First-response SLA per priority (1 = urgent), as priority:minutes pairs",
     )
-
-    secret_key: SecretStr = Field(
-        default=SecretStr("change-me"), description="Key for signing cookies and webhooks"
-    )
-    dry_run_replies: bool = Field(default=True, description="Record replies without sending")
-    broker_url: str = Field(default="", description="Celery broker; empty = embedded mode")
 
     def sla_minutes(self) -> dict[int, int]:
         """Parse the first-response SLA table."""

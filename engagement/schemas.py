@@ -53,8 +53,9 @@ class TaskRead(BaseModel):
 
 
 class TaskDetail(TaskRead):
-    """A task with its audit trail."""
+    """A task with its whole conversation (brand replies included) and its audit trail."""
 
+    conversation: list[TaskMentionRead] = Field(default_factory=list)
     events: list[TaskEventRead] = Field(default_factory=list)
 
 

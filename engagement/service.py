@@ -145,10 +145,21 @@ def _attach(
     )
 
 
+def _mention_reads(session: Session, mentions: list[Mention]) -> list[TaskMentionRead]:
+    results = sentiment_repo.latest_results(session, [m.id for m in mentions])
+    out = []
+    for mention in mentions:
+        item = TaskMentionRead.model_validate(MentionRead.model_validate(mention).model_dump())
+        result = results.get(mention.id)
+        item.sentiment = SentimentRead.model_validate(result) if result else None
+        out.append(item)
+    return out
+
+
 def _task_reads(session: Session, tasks: list[ResponseTask]) -> list[TaskRead]:
     by_task = repository.task_mentions(session, [t.id for t in tasks])
-    mention_ids = [tm.mention_id for tms in by_task.values() for tm in tms]
-    results = sentiment_repo.latest_results(session, mention_ids)
+    mentions = _mention_reads(session, [tm.mention for tms in by_task.values() for tm in tms])
+    by_id = {m.id: m for m in mentions}
     now = utcnow()
     out = []
     for task in tasks:
@@ -156,13 +167,7 @@ def _task_reads(session: Session, tasks: list[ResponseTask]) -> list[TaskRead]:
         read.overdue = bool(
             task.due_at and task.first_response_at is None and task.due_at < now
         ) and task.status in ("new", "assigned")
-        for tm in by_task.get(task.id, []):
-            item = TaskMentionRead.model_validate(
-                MentionRead.model_validate(tm.mention).model_dump()
-            )
-            result = results.get(tm.mention_id)
-            item.sentiment = SentimentRead.model_validate(result) if result else None
-            read.mentions.append(item)
+        read.mentions = [by_id[tm.mention_id] for tm in by_task.get(task.id, [])]
         out.append(read)
     return out
 
@@ -189,6 +194,14 @@ def get_task(session: Session, task_id: int) -> TaskDetail:
         raise NotFoundError(f"task {task_id} not found")
     read = _task_reads(session, [task])[0]
     detail = TaskDetail.model_validate(read.model_dump())
+    threads = {m.thread_id for m in read.mentions if m.thread_id}
+    platform = read.mentions[0].platform if read.mentions else ""
+    in_thread = mention_repo.thread_mentions(session, platform, sorted(threads))
+    task_ids = {m.id for m in read.mentions}
+    extra = [m for m in in_thread if m.id not in task_ids]
+    detail.conversation = sorted(
+        read.mentions + _mention_reads(session, extra), key=lambda m: (m.created_at, m.id)
+    )
     detail.events = [
         TaskEventRead.model_validate(e) for e in repository.task_events(session, task_id)
     ]

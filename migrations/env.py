@@ -3,16 +3,8 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import MetaData
 
-
-def target_metadata() -> MetaData:
-    """Every domain's tables, for autogenerate."""
-    import sentiment.models  # noqa: F401
-    from core.db import Base
-
-    return Base.metadata
-
+from migrations.metadata import target_metadata
 
 config = context.config
 

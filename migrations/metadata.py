@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import importlib
+
 from sqlalchemy import MetaData
+
+MODEL_MODULES = (
+    "api.models",
+    "collectors.models",
+    "engagement.models",
+    "scheduler.models",
+    "sentiment.models",
+)
 
 
 def target_metadata() -> MetaData:
     """Import each domain's models so all tables are registered, then return the metadata."""
-    import sentiment.models  # noqa: F401
+    for name in MODEL_MODULES:
+        importlib.import_module(name)
     from core.db import Base
 
     return Base.metadata

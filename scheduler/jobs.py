@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from collectors.runner import CollectResult, run_source
 from core.db import unit_of_work
 from core.settings import Settings
 from engagement import service as engagement
@@ -103,3 +104,10 @@ def process_pending(
         engage.opened_task_ids.extend(e.opened_task_ids)
         if s.scored + s.unsupported_language == 0 and e.examined == 0:
             return PipelineReport(score, engage)
+
+
+def collect_source(
+    session_factory: sessionmaker[Session], settings: Settings, source_id: int, force: bool = False
+) -> CollectResult:
+    """Job `collect:<source_id>`: one collection run of one source."""
+    return run_source(session_factory, settings, source_id, force=force)

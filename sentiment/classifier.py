@@ -52,23 +52,16 @@ def prediction_from_scores(negative: float, neutral: float, positive: float) -> 
 
 
 _lock = threading.Lock()
-_models: dict[tuple[str, str], SentimentModel] = {}
+_models: dict[str, SentimentModel] = {}
 
 
 def load_model(settings: Settings) -> SentimentModel:
     """The configured model, built once per process (heavy imports happen here, lazily)."""
-    key = (settings.sentiment_backend, settings.sentiment_model)
     with _lock:
-        model = _models.get(key)
+        model = _models.get(settings.sentiment_backend)
         if model is None:
-            if settings.sentiment_backend == "lexicon":
-                from sentiment.lexicon import VaderModel
+            from sentiment.lexicon import VaderModel
 
-                model = VaderModel()
-            else:
-                raise NotImplementedError(
-                    "the transformer backend is not available in this build; "
-                    "set SOCIALCRM_SENTIMENT_BACKEND=lexicon"
-                )
-            _models[key] = model
+            model = VaderModel()
+            _models[settings.sentiment_backend] = model
         return model

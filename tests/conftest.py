@@ -97,3 +97,15 @@ def mention(external_id: str, text: str = "hello", **kw: Any) -> MentionCreate:
     }
     data.update(kw)
     return MentionCreate.model_validate(data)
+
+
+@pytest.fixture
+def committing_factory(engine: Engine) -> Iterator[sessionmaker[Session]]:
+    """Sessions that really commit (for code that opens its own connections, like the
+    scheduler's job store); every table is emptied afterwards."""
+    from migrations.metadata import target_metadata
+
+    yield sessionmaker(bind=engine, expire_on_commit=False)
+    with engine.begin() as conn:
+        for table in reversed(target_metadata().sorted_tables):
+            conn.execute(table.delete())

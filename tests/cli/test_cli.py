@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from cli.main import app, main
 from collectors.models import Mention
 from core.db import make_engine
+from core.migrate import head_revision
 from core.settings import get_settings
 from engagement.models import ResponseTask
 
@@ -50,7 +51,10 @@ def test_missing_migration_is_a_one_line_error(db_url, capsys, monkeypatch):
         main()
     assert exc.value.code == 2
     err = capsys.readouterr().err.strip()
-    assert err == "error: database schema is at nothing, expected 0001: run `socialcrm db upgrade`"
+    assert err == (
+        f"error: database schema is at nothing, expected {head_revision()}: "
+        "run `socialcrm db upgrade`"
+    )
 
 
 def test_bad_database_url_is_a_one_line_error(monkeypatch, capsys):
@@ -127,3 +131,55 @@ def test_process_drains_nothing_when_idle(db_url):
     result = invoke("process")
     assert result.exit_code == 0
     assert "scored 0" in result.output
+
+
+def test_sources_add_list_collect_pause(db_url, tmp_path):
+    invoke("db", "upgrade")
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "a.jsonl").write_text(
+        json.dumps(
+            {
+                "platform": "rss",
+                "external_id": "n1",
+                "text": "Lumen outage reported",
+                "created_at": "2026-11-20T10:00:00Z",
+            }
+        )
+        + "\n"
+    )
+    added = invoke(
+        "sources",
+        "add",
+        "--platform",
+        "file",
+        "--name",
+        "drop",
+        "--config",
+        json.dumps({"path": str(drop)}),
+        "--every",
+        "300",
+    )
+    assert added.exit_code == 0, added.output
+    assert "file\tdrop\tidle\tevery 300s" in added.output
+    collected = invoke("collect", "--source", "1")
+    assert collected.exit_code == 0, collected.output
+    assert "source 1: ok; fetched 1, new 1" in collected.output
+    listing = invoke("sources", "list").output
+    assert "fetched 1 (last run 1)" in listing and "last success never" not in listing
+    assert invoke("sources", "pause", "1").exit_code == 0
+    assert "paused" in invoke("sources", "list").output
+    skipped = invoke("collect", "--source", "1")
+    assert "skipped" in skipped.output
+
+
+def test_sources_add_with_bad_config_is_a_one_line_error(db_url, capsys, monkeypatch):
+    invoke("db", "upgrade")
+    monkeypatch.setattr(
+        "sys.argv",
+        ["socialcrm", "sources", "add", "--platform", "file", "--name", "x", "--config", "{}"],
+    )
+    with pytest.raises(SystemExit) as exc:
+        main()
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.startswith("error: invalid file config: path: Field required")

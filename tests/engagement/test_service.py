@@ -159,3 +159,27 @@ def test_inbox_order_is_priority_then_due(session):
     assert [t.priority for t in tasks] == [1, 2]
     assert tasks[0].mentions[0].sentiment is not None
     assert tasks[0].mentions[0].sentiment.label == "negative"
+
+
+def test_task_detail_shows_the_whole_conversation_with_brand_replies(session):
+    _run(
+        session,
+        [
+            mention("1", "terrible support", thread_id="1", author={"id": "9"}, created_at=T0),
+            mention(
+                "2",
+                "Sorry to hear that, please DM us",
+                thread_id="1",
+                in_reply_to_id="1",
+                is_brand=True,
+                created_at=T0 + timedelta(minutes=5),
+            ),
+        ],
+    )
+    (task,) = _tasks(session)
+    detail = service.get_task(session, task.id)
+    assert [m.external_id for m in detail.mentions] == ["1"]
+    assert [(m.external_id, m.is_brand) for m in detail.conversation] == [
+        ("1", False),
+        ("2", True),
+    ]

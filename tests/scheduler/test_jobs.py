@@ -5,23 +5,9 @@ from sqlalchemy import func, select
 from collectors import service as collect
 from engagement.models import ResponseTask
 from scheduler import jobs
-from scheduler.registry import ENGAGE_JOB_ID, SCORE_JOB_ID, build_scheduler, register_jobs
 from sentiment.fake import FakeModel
 from sentiment.models import SentimentResult
 from tests.conftest import mention
-
-
-def test_jobs_registered_once_with_stable_ids(session_factory, settings):
-    scheduler = build_scheduler(session_factory, settings)
-    scheduler.start(paused=True)
-    try:
-        register_jobs(scheduler, session_factory, settings)
-        ids = sorted(job.id for job in scheduler.get_jobs())
-        assert ids == sorted([SCORE_JOB_ID, ENGAGE_JOB_ID])
-        job = scheduler.get_job(SCORE_JOB_ID)
-        assert job.coalesce is True and job.max_instances == 1
-    finally:
-        scheduler.shutdown(wait=False)
 
 
 def test_score_then_engage_jobs_commit_their_work(session_factory, settings, session):
