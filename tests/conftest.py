@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -22,9 +23,9 @@ PG_ENV = "SOCIALCRM_TEST_POSTGRES_URL"
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
-def _postgres_engine() -> Engine:
+def _postgres_server() -> Engine:
     url = os.environ.get(PG_ENV)
-    engine = make_engine(url or PG_DEFAULT)
+    engine = make_engine(url or PG_DEFAULT, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
             conn.execute(text("select 1"))
@@ -37,18 +38,33 @@ def _postgres_engine() -> Engine:
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    """A migrated database of each kind, shared by the session."""
+def engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    """A freshly migrated database of each kind, shared by the session.
+
+    PostgreSQL gets a throw-away database per test run (created next to the one the URL
+    names, dropped afterwards), so parallel runs on one server never see each other.
+    """
     if request.param == "sqlite":
         eng = make_engine(f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}")
-    else:
-        eng = _postgres_engine()
-        with eng.begin() as conn:
-            # The test database is ours: start from nothing so the migrations run whole.
-            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    upgrade(eng)
-    return eng
+        upgrade(eng)
+        yield eng
+        eng.dispose()
+        return
+    server = _postgres_server()
+    name = f"socialcrm_test_{secrets.token_hex(6)}"
+    with server.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    eng = make_engine(server.url.set(database=name).render_as_string(hide_password=False))
+    try:
+        upgrade(eng)
+        yield eng
+    finally:
+        eng.dispose()
+        with server.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()
 
 
 @pytest.fixture
