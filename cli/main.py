@@ -224,7 +224,10 @@ def demo_load(
 ) -> None:
     """Load the bundled demo (fictional brand Lumen Mobile) and score it."""
     from cli.importer import import_file
+    from collectors import service as collectors
+    from collectors.models import Platform
     from collectors.repository import count_mentions
+    from collectors.schemas import SourceCreate
 
     settings, _, factory = _ready()
     with unit_of_work(factory) as session:
@@ -234,6 +237,23 @@ def demo_load(
         return
     report = import_file(factory, settings, DEMO_DIR / "mentions.jsonl", process=True)
     typer.echo("demo: " + report.summary())
+    drop = Path("var/drop").resolve()
+    drop.mkdir(parents=True, exist_ok=True)
+    with unit_of_work(factory) as session:
+        if not collectors.list_sources(session):
+            source = collectors.create_source(
+                session,
+                SourceCreate(
+                    name="Drop folder (var/drop)",
+                    platform=Platform.file,
+                    config={"path": str(drop)},
+                    schedule_seconds=60,
+                ),
+            )
+            typer.echo(
+                f"demo: source {source.id} collects JSONL/CSV files dropped into {drop} "
+                "every minute"
+            )
 
 
 @app.command()

@@ -67,6 +67,10 @@ class Collector(Protocol):
         """Fetch the next page after `cursor`; never sleeps, raises CollectorError subclasses."""
         ...
 
+    def close(self) -> None:
+        """Release network resources; the runner calls it after every run."""
+        ...
+
 
 def backoff_delay(
     failures: int,

@@ -44,6 +44,9 @@ class FileCollector:
         found = {p for pattern in self.config.patterns for p in self.directory.glob(pattern)}
         return sorted((p for p in found if p.is_file()), key=lambda p: (p.stat().st_mtime, p.name))
 
+    def close(self) -> None:
+        """Nothing to release: files are opened and closed per fetch."""
+
     def fetch(self, cursor: dict[str, Any], budget: Budget) -> Batch:
         """Read up to budget.max_items valid lines from the first file with unread lines."""
         files = self._files()

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -80,6 +81,23 @@ def run_source(
     result = CollectResult(source_id, "ok")
     try:
         collector = collector or registry.build_collector(platform, query, config, settings)
+    except (SourceConfigError, AuthFailed) as exc:
+        return _finish(factory, result, "disabled", exc)
+    try:
+        return _collect(factory, settings, source_id, collector, cursor, result)
+    finally:
+        collector.close()
+
+
+def _collect(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    source_id: int,
+    collector: Collector,
+    cursor: dict[str, Any],
+    result: CollectResult,
+) -> CollectResult:
+    try:
         items_left = settings.collect_max_items_per_run
         requests_left = settings.collect_max_requests_per_run
         while items_left > 0 and requests_left > 0:

@@ -270,6 +270,12 @@ class TwitterCollector:
         if config.mode == "mentions" and not (config.user_id or config.username):
             raise SourceConfigError("X mentions source needs config user_id or username")
 
+    def close(self) -> None:
+        """Close the HTTP session tweepy uses (an injected test client may have none)."""
+        session = getattr(self.client, "session", None)
+        if isinstance(session, requests.Session):
+            session.close()
+
     # -- requests -----------------------------------------------------------------------------
 
     def _call(self, method: str, *args: Any, **params: Any) -> dict[str, Any]:

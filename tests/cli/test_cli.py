@@ -113,7 +113,8 @@ def test_apikeys_create_list_revoke(db_url):
     assert invoke("apikeys", "revoke", "1").exit_code == 0
 
 
-def test_demo_loads_once_into_an_empty_database(db_url):
+def test_demo_loads_once_into_an_empty_database(db_url, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     invoke("db", "upgrade")
     first = invoke("demo", "load", "--if-empty")
     assert first.exit_code == 0, first.output
@@ -121,6 +122,8 @@ def test_demo_loads_once_into_an_empty_database(db_url):
     tasks = count(db_url, ResponseTask.id)
     assert mentions >= 300
     assert tasks >= 30
+    assert (tmp_path / "var" / "drop").is_dir()
+    assert "Drop folder (var/drop)" in invoke("sources", "list").output
     second = invoke("demo", "load", "--if-empty")
     assert "demo not loaded" in second.output
     assert count(db_url, Mention.id) == mentions

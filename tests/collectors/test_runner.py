@@ -29,6 +29,9 @@ class Paged:
         self.error = error
         self.seen_cursors = []
 
+    def close(self):
+        self.closed = True
+
     def fetch(self, cursor, budget):
         self.seen_cursors.append(dict(cursor))
         page = cursor.get("page", 0) + 1
@@ -65,6 +68,7 @@ def test_pages_are_stored_with_their_cursor(session_factory, settings, source_id
     result = run_source(session_factory, settings, source_id, collector=fake)
     assert (result.status, result.fetched, result.inserted, result.requests) == ("ok", 6, 6, 3)
     assert fake.seen_cursors == [{}, {"page": 1}, {"page": 2}]
+    assert fake.closed is True
     with session_factory() as session:
         assert repository.get_cursor(session, source_id) == {"page": 3}
         mention_row = session.scalar(select(Mention).limit(1))

@@ -94,6 +94,9 @@ def test_rate_limited_run_moves_the_next_run_to_the_reset(
     class Limited:
         platform = "file"
 
+        def close(self):
+            pass
+
         def fetch(self, cursor, budget):
             raise RateLimited("429 Too Many Requests", retry_at=reset)
 
@@ -113,3 +116,18 @@ def test_collect_now_pulls_the_run_forward(sched, committing_factory, tmp_path):
     sched.get_job(job_id).modify(next_run_time=datetime(2031, 1, 1, tzinfo=UTC))
     registry.collect_now(sched, source_id)
     assert sched.get_job(job_id).next_run_time < datetime.now(UTC) + timedelta(seconds=5)
+
+
+def test_a_scheduled_collection_stores_mentions(engine, sched, committing_factory, tmp_path):
+    (tmp_path / "a.jsonl").write_text(
+        '{"platform": "rss", "external_id": "n1", "text": "Lumen outage", '
+        '"created_at": "2026-11-20T10:00:00Z"}\n'
+    )
+    source_id = _add_source(committing_factory, tmp_path)
+    registry.sync_sources(sched)
+    job = sched.get_job(registry.collect_job_id(source_id))
+    assert (job.func_ref, job.kwargs) == ("scheduler.registry:run_collect", {"source_id": source_id})
+    registry.run_collect(**job.kwargs)
+    with unit_of_work(committing_factory) as session:
+        source = session.get(Source, source_id)
+        assert (source.status, source.items_fetched) == ("ok", 1)
