@@ -51,7 +51,7 @@ def customer_ids_for_authors(session: Session, author_ids: Sequence[int]) -> dic
     stmt = select(CustomerIdentity.author_id, CustomerIdentity.customer_id).where(
         CustomerIdentity.author_id.in_(author_ids)
     )
-    return {a: c for a, c in session.execute(stmt)}
+    return {a: c for a, c in session.execute(stmt) if a is not None}
 
 
 def add_task(session: Session, task: ResponseTask) -> ResponseTask:

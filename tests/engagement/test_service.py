@@ -126,7 +126,7 @@ def test_linked_customer_is_set_on_the_task(session):
     customer = Customer(crm_id="C-1", name="Ann")
     session.add(customer)
     session.flush()
-    session.add(CustomerIdentity(customer_id=customer.id, author_id=author.id))
+    session.add(CustomerIdentity(customer_id=customer.id, platform="twitter", author_id=author.id))
     session.flush()
     _run(session, [mention("1", "terrible", author={"id": "77"})])
     (task,) = _tasks(session)

@@ -1,0 +1,1 @@
+"""Webhooks to the CRM: transactional outbox, Standard Webhooks signatures, retried delivery."""
