@@ -220,7 +220,7 @@ def generate_mentions(n: int, seed: int) -> Iterator[dict[str, Any]]:
 
     for i in range(n):
         plat = rng.choices(platforms, weights)[0]
-        created = start + step * i + timedelta(seconds=rng.randrange(60))
+        created = (start + step * i + timedelta(seconds=rng.randrange(60))).replace(microsecond=0)
         roll = rng.random()
         tone = "negative" if roll < 0.30 else "positive" if roll < 0.75 else "neutral"
         is_reply = plat != "appstore" and bool(roots[plat]) and rng.random() < 0.235
@@ -372,6 +372,7 @@ class DatabaseRun:
     server_version: str
     location: str
     migrate_seconds: float
+    server_settings: dict[str, str] = field(default_factory=dict)
     stages: list[Stage] = field(default_factory=list)
     tasks_opened: int = 0
     mentions_attached: int = 0
@@ -390,6 +391,16 @@ def _server_version(engine: Engine) -> str:
         return str(conn.scalar(text("select version()")))
 
 
+def _server_settings(engine: Engine) -> dict[str, str]:
+    """Server settings that change the figures (autovacuum = automatic ANALYZE of new tables)."""
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            return {"journal_mode": str(conn.scalar(text("pragma journal_mode")))}
+    names = ("autovacuum", "shared_buffers", "synchronous_commit")
+    with engine.connect() as conn:
+        return {name: str(conn.scalar(text(f"show {name}"))) for name in names}
+
+
 def bench_database(
     kind: str, url: str, location: str, path: Path, n: int, batch_size: int
 ) -> DatabaseRun:
@@ -401,6 +412,7 @@ def bench_database(
         t0 = time.perf_counter()
         upgrade(engine)
         run = DatabaseRun(kind, _server_version(engine), location, time.perf_counter() - t0)
+        run.server_settings = _server_settings(engine)
 
         t0 = time.perf_counter()
         first = import_file(factory, settings, path, batch_size=batch_size, process=False)
@@ -472,6 +484,7 @@ def print_run(run: DatabaseRun, out: TextIO) -> None:
     """A small table for one database."""
     print(f"\n== {run.database}: {run.server_version}", file=out)
     print(f"   {run.location}; migrate to head {run.migrate_seconds:.2f} s", file=out)
+    print("   " + ", ".join(f"{k}={v}" for k, v in run.server_settings.items()), file=out)
     print(f"   {'stage':<34}{'items':>8}{'seconds':>10}{'items/s':>11}", file=out)
     for s in run.stages:
         print(f"   {s.name:<34}{s.items:>8}{s.seconds:>10.2f}{s.rate:>11,.0f}", file=out)

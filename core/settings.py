@@ -75,14 +75,39 @@ class Settings(BaseSettings):
         default="1:30,2:60,3:240,4:1440",
         description="First-response SLA per priority (1 = urgent), as priority:minutes pairs",
     )
+    sla_resolution_minutes: str = Field(
+        default="1:240,2:480,3:1440,4:4320",
+        description="Resolution SLA per priority, as priority:minutes pairs",
+    )
+    dry_run_replies: bool = Field(
+        default=False,
+        description="Record replies as sent without calling the platform (the demo sets it)",
+    )
+    reply_max_attempts: int = Field(
+        default=5, ge=1, description="Send attempts for a reply before it is marked failed"
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Timeout of one webhook delivery request"
+    )
+    recovery_window_days: int = Field(
+        default=14, ge=1, description="How long after our first answer a customer's posts count"
+    )
 
     def sla_minutes(self) -> dict[int, int]:
         """Parse the first-response SLA table."""
-        table: dict[int, int] = {}
-        for pair in self.sla_first_response_minutes.split(","):
-            prio, _, minutes = pair.partition(":")
-            table[int(prio)] = int(minutes)
-        return table
+        return _priority_table(self.sla_first_response_minutes)
+
+    def resolution_sla_minutes(self) -> dict[int, int]:
+        """Parse the resolution SLA table."""
+        return _priority_table(self.sla_resolution_minutes)
+
+
+def _priority_table(text: str) -> dict[int, int]:
+    table: dict[int, int] = {}
+    for pair in text.split(","):
+        prio, _, minutes = pair.partition(":")
+        table[int(prio)] = int(minutes)
+    return table
 
 
 @lru_cache(maxsize=1)

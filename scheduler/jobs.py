@@ -41,6 +41,7 @@ def score_pending(
     total = ScoreReport()
     for _ in range(max_batches):
         with unit_of_work(session_factory) as session:
+            sentiment.refresh_statistics(session)
             report = sentiment.score_pending(session, model, limit=settings.score_batch_size)
         if report.scored + report.unsupported_language == 0:
             break

@@ -25,6 +25,11 @@ def _supported(model: SentimentModel, language: str | None) -> bool:
     return lang in UNDETERMINED or lang in model.languages
 
 
+def refresh_statistics(session: Session) -> bool:
+    """Keep the planner's statistics fresh enough for the pending-work query (PostgreSQL)."""
+    return repository.refresh_planner_stats(session)
+
+
 def score_pending(session: Session, model: SentimentModel, *, limit: int = 256) -> ScoreReport:
     """Score up to `limit` mentions that lack a result from this model version."""
     pending = repository.unscored_mentions(session, model.name, model.version, limit)

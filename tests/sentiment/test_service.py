@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from collectors import service as collect
 from sentiment import service
@@ -61,3 +61,20 @@ def test_review_title_is_scored_with_the_body(session):
     )
     report = service.score_pending(session, FakeModel())
     assert report.by_label == {"negative": 1}
+
+
+def test_planner_statistics_are_refreshed_after_many_changes(committing_factory):
+    with committing_factory() as session:
+        if session.get_bind().dialect.name != "postgresql":
+            assert service.refresh_statistics(session) is False
+            return
+        collect.ingest(session, [mention(str(i), "ok") for i in range(1200)])
+        session.commit()
+        # Make this backend's table counters visible to pg_stat_user_tables now.
+        session.execute(text("SELECT pg_stat_force_next_flush()"))
+        session.commit()
+    with committing_factory() as session:
+        assert service.refresh_statistics(session) is True
+        session.commit()
+    with committing_factory() as session:
+        assert service.refresh_statistics(session) is False
