@@ -39,7 +39,14 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from collectors import http
-from collectors.base import AuthFailed, Batch, Budget, SourceConfigError, TransientError
+from collectors.base import (
+    AuthFailed,
+    Batch,
+    Budget,
+    SourceConfigError,
+    TransientError,
+    parse_config,
+)
 from collectors.models import MentionKind, Platform
 from collectors.schemas import AuthorIn, MentionCreate
 from core.settings import Settings
@@ -320,10 +327,5 @@ class AppStoreCollector:
 
 def build(query: str, config: dict[str, Any], settings: Settings) -> AppStoreCollector:
     """An App Store collector for a source; `query` is unused (the app id is in config)."""
-    try:
-        parsed = AppStoreSourceConfig.model_validate(config)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "config"
-        raise SourceConfigError(f"invalid appstore config: {where}: {first['msg']}") from None
+    parsed = parse_config(AppStoreSourceConfig, "appstore", config)
     return AppStoreCollector(parsed, http.build_client(settings))

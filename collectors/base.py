@@ -6,11 +6,15 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from collectors.schemas import MentionCreate
 from core.errors import InvalidError
 from core.timeutil import utcnow
+
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,19 @@ class Collector(Protocol):
     def close(self) -> None:
         """Release network resources; the runner calls it after every run."""
         ...
+
+
+def parse_config(model: type[M], platform: str, config: dict[str, Any]) -> M:
+    """Validate a source's config; the first problem becomes a one-line SourceConfigError."""
+    try:
+        return model.model_validate(config or {})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "config"
+        extra = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise SourceConfigError(
+            f"invalid {platform} config: {where}: {first['msg']}{extra}"
+        ) from None
 
 
 def backoff_delay(

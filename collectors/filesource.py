@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from collectors.base import Batch, Budget, SourceConfigError
+from collectors.base import Batch, Budget, SourceConfigError, parse_config
 from collectors.files import ParsedLine, iter_file
 from collectors.schemas import MentionCreate
 from core.settings import Settings
@@ -101,4 +101,4 @@ class FileCollector:
 
 def build(query: str, config: dict[str, Any], settings: Settings) -> FileCollector:
     """A drop-folder collector for a source's config."""
-    return FileCollector(FileSourceConfig.model_validate(config))
+    return FileCollector(parse_config(FileSourceConfig, "file", config))

@@ -96,6 +96,7 @@ from collectors.base import (
     RateLimited,
     SourceConfigError,
     TransientError,
+    parse_config,
 )
 from collectors.models import MentionKind, Platform
 from collectors.schemas import AuthorIn, MentionCreate
@@ -887,13 +888,7 @@ class RedditCollector:
 
 def build(query: str, config: dict[str, Any], settings: Settings) -> RedditCollector:
     """Validate a source's config and build its collector with a real praw client."""
-    try:
-        parsed = RedditSourceConfig.model_validate(config or {})
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "config"
-        extra = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise SourceConfigError(f"invalid reddit config: {where}: {first['msg']}{extra}") from exc
+    parsed = parse_config(RedditSourceConfig, "reddit", config)
     collector_query = query.strip()
     # Checked before building the client, so a bad source fails without touching credentials.
     if parsed.mode == "search" and not collector_query:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from collectors.base import Collector, SourceConfigError
+from collectors.base import Collector, SourceConfigError, parse_config
 from core.settings import Settings
 
 # platform -> (module, config model); each module has build(query, config, settings).
@@ -36,12 +36,7 @@ def _module(platform: str) -> Any:
 def validate_config(platform: str, config: dict[str, Any]) -> dict[str, Any]:
     """Check a source's config against its platform's model; return it normalised."""
     model: type[BaseModel] = getattr(_module(platform), PLATFORMS[platform][1])
-    try:
-        return model.model_validate(config).model_dump(mode="json", exclude_none=True)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "config"
-        raise SourceConfigError(f"invalid {platform} config: {where}: {first['msg']}") from None
+    return parse_config(model, platform, config).model_dump(mode="json", exclude_none=True)
 
 
 def build_collector(

@@ -33,7 +33,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from collectors import http
-from collectors.base import Batch, Budget, SourceConfigError, TransientError
+from collectors.base import Batch, Budget, SourceConfigError, TransientError, parse_config
 from collectors.models import MentionKind, Platform
 from collectors.schemas import AuthorIn, MentionCreate
 from core.settings import Settings
@@ -359,10 +359,5 @@ class RssCollector:
 
 def build(query: str, config: dict[str, Any], settings: Settings) -> RssCollector:
     """An RSS/Atom collector for a source; `query` is unused (filter with match_terms)."""
-    try:
-        parsed = RssSourceConfig.model_validate(config)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "config"
-        raise SourceConfigError(f"invalid rss config: {where}: {first['msg']}") from None
+    parsed = parse_config(RssSourceConfig, "rss", config)
     return RssCollector(parsed, http.build_client(settings))

@@ -65,6 +65,7 @@ from collectors.base import (
     RateLimited,
     SourceConfigError,
     TransientError,
+    parse_config,
 )
 from collectors.models import MentionKind, Platform
 from collectors.schemas import AuthorIn, MentionCreate
@@ -622,12 +623,7 @@ def _errors_text(body: dict[str, Any]) -> str:
 
 def build(query: str, config: dict[str, Any], settings: Settings) -> TwitterCollector:
     """A collector for one X source, with a real tweepy client (app bearer token)."""
-    try:
-        parsed = TwitterSourceConfig.model_validate(config or {})
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "config"
-        raise SourceConfigError(f"invalid twitter config: {where}: {first['msg']}") from None
+    parsed = parse_config(TwitterSourceConfig, "twitter", config)
     token = settings.x_bearer_token.get_secret_value().strip()
     if not token:
         raise SourceConfigError("X sources need SOCIALCRM_X_BEARER_TOKEN (an app bearer token)")
