@@ -21,13 +21,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The demo answers in dry-run mode: replies are recorded, never sent to a platform.
 run: $(STAMP)
 	@mkdir -p var
 	$(BIN)/socialcrm db upgrade
 	$(BIN)/socialcrm demo load --if-empty
 	@echo "Log in at http://127.0.0.1:8000/login with the demo key below (a fresh one each run):"
 	@$(BIN)/socialcrm apikeys create demo --replace
-	$(BIN)/socialcrm run
+	SOCIALCRM_DRY_RUN_REPLIES=$${SOCIALCRM_DRY_RUN_REPLIES:-true} $(BIN)/socialcrm run
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -43,6 +44,7 @@ test: lint typecheck pytest
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/import_throughput.py
+	$(BIN)/python benchmarks/collect_throughput.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

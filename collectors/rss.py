@@ -347,7 +347,8 @@ class RssCollector:
                 reason = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
                 skipped.append(f"feed entry {entry_id[:100]}: {reason}"[:300])
 
-        window = list(dict.fromkeys(document + seen_before))[:SEEN_WINDOW]
+        # The whole current document stays known, however long; older ids fill up to the window.
+        window = list(dict.fromkeys(document + seen_before))[: max(len(document), SEEN_WINDOW)]
         new_cursor: dict[str, Any] = {
             "etag": fetched.headers.get("etag"),
             "modified": fetched.headers.get("last-modified"),

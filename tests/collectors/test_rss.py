@@ -439,12 +439,24 @@ def test_backfill_since_applies_to_the_first_run_only(make):
 
 
 @respx.mock
-def test_seen_window_is_bounded(make):
+def test_a_long_feed_is_remembered_whole_and_not_resent(make):
     items = "".join(item(f"g-{i}") for i in range(rss.SEEN_WINDOW + 50))
     serve(rss_doc(items))
-    batch = make().fetch({}, Budget(max_items=5000))
+    collector = make()
+    batch = collector.fetch({}, Budget(max_items=5000))
     assert len(batch.mentions) == rss.SEEN_WINDOW + 50
+    assert len(batch.cursor["seen"]) == rss.SEEN_WINDOW + 50
+    again = collector.fetch(batch.cursor, Budget(max_items=5000))
+    assert again.mentions == []
+
+
+@respx.mock
+def test_older_ids_fill_the_window_but_never_beyond_it(make):
+    serve(rss_doc(item("new-1")))
+    old_seen = [f"{i:016x}" for i in range(rss.SEEN_WINDOW)]
+    batch = make().fetch({"seen": old_seen}, Budget())
     assert len(batch.cursor["seen"]) == rss.SEEN_WINDOW
+    assert batch.cursor["seen"][-1] == old_seen[-2]
 
 
 @respx.mock
