@@ -12,6 +12,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from apscheduler.executors.pool import ProcessPoolExecutor, ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
@@ -19,7 +20,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 
 from collectors import service as collectors
-from core.db import unit_of_work
+from core.db import make_engine, make_session_factory, unit_of_work
+from core.logging import configure_logging
+from core.settings import Settings, get_settings
 from core.timeutil import utcnow
 from scheduler import jobs
 from scheduler.context import JobContext, get_context, set_context
@@ -27,6 +30,7 @@ from scheduler.models import JOBS_TABLE
 
 log = logging.getLogger(__name__)
 
+MODEL_EXECUTOR = "model"
 SCORE_JOB_ID = "score:pending"
 ENGAGE_JOB_ID = "engage:pending"
 SYNC_JOB_ID = "collect:sync"
@@ -37,6 +41,19 @@ COMMON: dict[str, Any] = {
     "misfire_grace_time": 300,
     "replace_existing": True,
 }
+
+
+def model_in_worker(settings: Settings) -> bool:
+    """Whether scoring runs in a worker process: the web process must never import torch."""
+    return settings.sentiment_backend != "lexicon"
+
+
+def init_model_worker() -> None:
+    """Set up the scoring worker process (spawned: it starts with nothing of ours)."""
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    factory = make_session_factory(make_engine(settings.database_url))
+    set_context(JobContext(factory, settings))
 
 
 def collect_job_id(source_id: int) -> str:
@@ -128,6 +145,7 @@ def register_jobs(scheduler: BaseScheduler, context: JobContext) -> list[str]:
         IntervalTrigger(seconds=settings.score_interval_seconds),
         id=SCORE_JOB_ID,
         name="score unscored mentions",
+        executor=MODEL_EXECUTOR if model_in_worker(settings) else "default",
         **COMMON,
     )
     scheduler.add_job(
@@ -154,8 +172,15 @@ def build_scheduler(
     scheduler_class: type[BaseScheduler] = BackgroundScheduler,
 ) -> BaseScheduler:
     """A scheduler over the service database's job store with the fixed jobs registered."""
+    executors: dict[str, Any] = {"default": ThreadPoolExecutor(4)}
+    if model_in_worker(context.settings):
+        # One long-lived worker process keeps the model loaded between runs.
+        executors[MODEL_EXECUTOR] = ProcessPoolExecutor(
+            1, pool_kwargs={"initializer": init_model_worker}
+        )
     scheduler = scheduler_class(
         jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOBS_TABLE)},
+        executors=executors,
         timezone="UTC",
     )
     context.scheduler = scheduler

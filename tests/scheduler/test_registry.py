@@ -131,3 +131,8 @@ def test_a_scheduled_collection_stores_mentions(engine, sched, committing_factor
     with unit_of_work(committing_factory) as session:
         source = session.get(Source, source_id)
         assert (source.status, source.items_fetched) == ("ok", 1)
+
+
+def test_lexicon_scoring_runs_in_the_thread_pool(sched):
+    assert sched.get_job(registry.SCORE_JOB_ID).executor == "default"
+    assert registry.model_in_worker(registry.get_context().settings) is False
