@@ -11,6 +11,8 @@ import typer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from cli.export import app as export_app
+from cli.webhooks import app as webhooks_app
 from core.db import make_engine, make_session_factory, unit_of_work
 from core.errors import ConfigError, InvalidError, NotFoundError
 from core.logging import configure_logging
@@ -34,6 +36,8 @@ app.add_typer(import_app, name="import")
 app.add_typer(keys_app, name="apikeys")
 app.add_typer(demo_app, name="demo")
 app.add_typer(sources_app, name="sources")
+app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(export_app, name="export")
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "core" / "demo"
 MAX_ERRORS_SHOWN = 50

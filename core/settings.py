@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(
         default=10.0, gt=0, description="Timeout of one webhook delivery request"
     )
+    webhook_interval_seconds: int = Field(
+        default=5, ge=1, description="How often the webhook delivery job looks for due deliveries"
+    )
     recovery_window_days: int = Field(
         default=14, ge=1, description="How long after our first answer a customer's posts count"
     )

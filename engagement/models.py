@@ -345,7 +345,7 @@ class WebhookDelivery(Base):
     subscription_id: Mapped[int] = mapped_column(
         ForeignKey("webhook_subscriptions.id", ondelete="CASCADE")
     )
-    # pending | delivered | dead
+    # pending | sending (claimed; next_attempt_at = claim lease end) | delivered | dead
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -24,6 +24,7 @@ from core.db import make_engine, make_session_factory, unit_of_work
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
 from core.timeutil import utcnow
+from engagement.webhooks import jobs as webhook_jobs
 from scheduler import jobs
 from scheduler.context import JobContext, get_context, set_context
 from scheduler.models import JOBS_TABLE
@@ -34,6 +35,7 @@ MODEL_EXECUTOR = "model"
 SCORE_JOB_ID = "score:pending"
 ENGAGE_JOB_ID = "engage:pending"
 SYNC_JOB_ID = "collect:sync"
+WEBHOOKS_JOB_ID = webhook_jobs.JOB_ID
 SYNC_SECONDS = 60
 COMMON: dict[str, Any] = {
     "coalesce": True,
@@ -79,6 +81,12 @@ def run_collect(source_id: int) -> None:
     result = jobs.collect_source(ctx.session_factory, ctx.settings, source_id)
     if result.retry_at is not None and ctx.scheduler is not None:
         _run_at(ctx.scheduler, collect_job_id(source_id), result.retry_at)
+
+
+def run_webhooks() -> None:
+    """Scheduled entry of `outbox:webhooks`: send due webhook deliveries to the CRM."""
+    ctx = get_context()
+    webhook_jobs.deliver_webhooks(ctx.session_factory, ctx.settings)
 
 
 def run_sync() -> None:
@@ -163,7 +171,14 @@ def register_jobs(scheduler: BaseScheduler, context: JobContext) -> list[str]:
         next_run_time=_aware(utcnow()),
         **COMMON,
     )
-    return [SCORE_JOB_ID, ENGAGE_JOB_ID, SYNC_JOB_ID]
+    scheduler.add_job(
+        "scheduler.registry:run_webhooks",
+        IntervalTrigger(seconds=settings.webhook_interval_seconds),
+        id=WEBHOOKS_JOB_ID,
+        name="send due webhook deliveries to the CRM",
+        **COMMON,
+    )
+    return [SCORE_JOB_ID, ENGAGE_JOB_ID, SYNC_JOB_ID, WEBHOOKS_JOB_ID]
 
 
 def build_scheduler(

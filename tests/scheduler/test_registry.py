@@ -39,7 +39,14 @@ def _stored_ids(engine):
 
 
 def test_fixed_jobs_are_stored_once_with_stable_ids(engine, sched, committing_factory, settings):
-    expected = sorted([registry.SCORE_JOB_ID, registry.ENGAGE_JOB_ID, registry.SYNC_JOB_ID])
+    expected = sorted(
+        [
+            registry.SCORE_JOB_ID,
+            registry.ENGAGE_JOB_ID,
+            registry.SYNC_JOB_ID,
+            registry.WEBHOOKS_JOB_ID,
+        ]
+    )
     assert _stored_ids(engine) == expected
     registry.register_jobs(sched, JobContext(committing_factory, settings))
     assert _stored_ids(engine) == expected
@@ -52,7 +59,7 @@ def test_a_restarted_scheduler_reuses_the_stored_jobs(engine, sched, committing_
     again = registry.build_scheduler(engine, JobContext(committing_factory, settings))
     again.start(paused=True)
     try:
-        assert len(_stored_ids(engine)) == 3
+        assert len(_stored_ids(engine)) == 4
     finally:
         again.shutdown(wait=False)
     sched.start(paused=True)
@@ -126,7 +133,10 @@ def test_a_scheduled_collection_stores_mentions(engine, sched, committing_factor
     source_id = _add_source(committing_factory, tmp_path)
     registry.sync_sources(sched)
     job = sched.get_job(registry.collect_job_id(source_id))
-    assert (job.func_ref, job.kwargs) == ("scheduler.registry:run_collect", {"source_id": source_id})
+    assert (job.func_ref, job.kwargs) == (
+        "scheduler.registry:run_collect",
+        {"source_id": source_id},
+    )
     registry.run_collect(**job.kwargs)
     with unit_of_work(committing_factory) as session:
         source = session.get(Source, source_id)
