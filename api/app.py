@@ -14,7 +14,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import web
 from api.deps import require_api_key
-from api.routes import complaints, health, mentions, sources, tasks, webhooks
+from api.routes import (
+    agents,
+    complaints,
+    health,
+    mentions,
+    replies,
+    rules,
+    sources,
+    tasks,
+    templates,
+    webhooks,
+)
 from core.db import make_engine, make_session_factory
 from core.errors import ConflictError, InvalidError, NotFoundError
 from core.settings import Settings, get_settings
@@ -88,6 +99,10 @@ def create_app(
     app.include_router(tasks.router, prefix="/api/v1", dependencies=protected)
     app.include_router(mentions.router, prefix="/api/v1", dependencies=protected)
     app.include_router(sources.router, prefix="/api/v1", dependencies=protected)
+    app.include_router(agents.router, prefix="/api/v1", dependencies=protected)
+    app.include_router(rules.router, prefix="/api/v1", dependencies=protected)
+    app.include_router(templates.router, prefix="/api/v1", dependencies=protected)
+    app.include_router(replies.router, prefix="/api/v1", dependencies=protected)
     app.include_router(webhooks.router, prefix="/api/v1", dependencies=protected)
     app.include_router(complaints.router, prefix="/api/v1", dependencies=protected)
     app.include_router(web.router)

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
 
 from api.auth import verify_key
 from api.deps import COOKIE_NAME, SessionDep, web_key
 from api.models import ApiKey
-from core.errors import NotFoundError
+from core.errors import InvalidError, NotFoundError, SocialCrmError
+from engagement import agents as agent_service
 from engagement import service as engagement
+from engagement import templates as template_service
+from engagement.replies import service as replies
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 router = APIRouter(include_in_schema=False)
@@ -24,6 +32,16 @@ PAGE_SIZE = 50
 
 def _login_redirect() -> RedirectResponse:
     return RedirectResponse("/login", status_code=303)
+
+
+def csrf_token(request: Request) -> str:
+    """A token only a page that could read the HttpOnly login cookie can know."""
+    secret = request.cookies.get(COOKIE_NAME, "")
+    return hashlib.sha256(f"csrf:{secret}".encode()).hexdigest()
+
+
+def _csrf_ok(request: Request, token: str) -> bool:
+    return bool(token) and hmac.compare_digest(token, csrf_token(request))
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -61,6 +79,38 @@ def inbox(
     )
 
 
+def _task_page(
+    request: Request,
+    session: Session,
+    key: ApiKey,
+    task_id: int,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    try:
+        task = engagement.get_task(session, task_id)
+    except NotFoundError:
+        return templates.TemplateResponse(
+            request, "not_found.html", {"what": f"task {task_id}"}, status_code=404
+        )
+    return templates.TemplateResponse(
+        request,
+        "task.html",
+        {
+            "task": task,
+            "key_name": key.name,
+            "agents": agent_service.list_agents(session),
+            "reply_templates": template_service.list_templates(session),
+            "replies": replies.list_replies(session, task_id),
+            "compensations": replies.list_compensations(session, task_id),
+            "csrf": csrf_token(request),
+            "error": error,
+        },
+        status_code=status_code,
+    )
+
+
 @router.get("/tasks/{task_id}", response_class=HTMLResponse)
 def task_view(
     request: Request,
@@ -68,16 +118,179 @@ def task_view(
     key: Annotated[ApiKey | None, Depends(web_key)],
     task_id: int,
 ) -> Response:
-    """One task: the whole conversation and its audit trail."""
+    """One task: conversation, replies, compensations, history, and the agent's actions."""
     if key is None:
         return _login_redirect()
-    try:
-        task = engagement.get_task(session, task_id)
-    except NotFoundError:
-        return templates.TemplateResponse(
-            request, "not_found.html", {"what": f"task {task_id}"}, status_code=404
+    return _task_page(request, session, key, task_id)
+
+
+def _act(
+    request: Request,
+    session: Session,
+    key: ApiKey | None,
+    task_id: int,
+    token: str,
+    action: Callable[[str], Any],
+) -> Response:
+    """Run one agent action from a form: login and CSRF checked, errors shown on the page."""
+    if key is None:
+        return _login_redirect()
+    if not _csrf_ok(request, token):
+        return _task_page(
+            request, session, key, task_id, error="The form expired; try again.", status_code=403
         )
-    return templates.TemplateResponse(request, "task.html", {"task": task, "key_name": key.name})
+    try:
+        action(key.name)
+    except NotFoundError:
+        raise
+    except SocialCrmError as exc:
+        session.rollback()
+        code = 422 if isinstance(exc, InvalidError) else 409
+        return _task_page(request, session, key, task_id, error=str(exc), status_code=code)
+    return RedirectResponse(f"/tasks/{task_id}", status_code=303)
+
+
+KeyDep = Annotated[ApiKey | None, Depends(web_key)]
+Token = Annotated[str, Form(alias="csrf", max_length=100)]
+
+
+@router.post("/tasks/{task_id}/lock")
+def web_lock(
+    request: Request, session: SessionDep, key: KeyDep, task_id: int, csrf: Token
+) -> Response:
+    """Show the team that this agent is answering the task (a 5-minute lease)."""
+    return _act(
+        request, session, key, task_id, csrf, lambda me: engagement.lock(session, task_id, me)
+    )
+
+
+@router.post("/tasks/{task_id}/unlock")
+def web_unlock(
+    request: Request, session: SessionDep, key: KeyDep, task_id: int, csrf: Token
+) -> Response:
+    """Release this agent's lock."""
+    return _act(
+        request, session, key, task_id, csrf, lambda me: engagement.unlock(session, task_id, me)
+    )
+
+
+@router.post("/tasks/{task_id}/assign")
+def web_assign(
+    request: Request,
+    session: SessionDep,
+    key: KeyDep,
+    task_id: int,
+    csrf: Token,
+    agent: Annotated[str, Form(max_length=255)] = "",
+) -> Response:
+    """Assign to a named agent, or round-robin when none is chosen."""
+
+    def run(me: str) -> Any:
+        if agent:
+            return engagement.assign(session, task_id, agent, me)
+        return engagement.assign_round_robin(session, task_id, me)
+
+    return _act(request, session, key, task_id, csrf, run)
+
+
+@router.post("/tasks/{task_id}/status")
+def web_status(
+    request: Request,
+    session: SessionDep,
+    key: KeyDep,
+    task_id: int,
+    csrf: Token,
+    status: Annotated[str, Form(max_length=16)],
+) -> Response:
+    """Move the task through its lifecycle (illegal moves are explained, not applied)."""
+    return _act(
+        request,
+        session,
+        key,
+        task_id,
+        csrf,
+        lambda me: engagement.change_status(session, task_id, status, me),
+    )
+
+
+@router.post("/tasks/{task_id}/notes")
+def web_note(
+    request: Request,
+    session: SessionDep,
+    key: KeyDep,
+    task_id: int,
+    csrf: Token,
+    body: Annotated[str, Form(max_length=5000)],
+) -> Response:
+    """Add an internal note (never sent to the customer)."""
+    return _act(
+        request,
+        session,
+        key,
+        task_id,
+        csrf,
+        lambda me: engagement.add_note(session, task_id, me, body),
+    )
+
+
+@router.post("/tasks/{task_id}/replies")
+def web_reply(
+    request: Request,
+    session: SessionDep,
+    key: KeyDep,
+    task_id: int,
+    csrf: Token,
+    body: Annotated[str, Form(max_length=20_000)] = "",
+    template_id: Annotated[str, Form(max_length=20)] = "",
+    mention_id: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """Queue a reply to the customer (sent by the outbox job; dry-run in the demo)."""
+    settings = request.app.state.settings
+
+    def run(me: str) -> Any:
+        return replies.create_reply(
+            session,
+            task_id=task_id,
+            mention_id=int(mention_id) if mention_id.isdigit() else None,
+            body=body if body.strip() else None,
+            template_id=int(template_id) if template_id.isdigit() else None,
+            author=me,
+            dry_run=settings.dry_run_replies,
+        )
+
+    return _act(request, session, key, task_id, csrf, run)
+
+
+@router.post("/tasks/{task_id}/compensations")
+def web_compensation(
+    request: Request,
+    session: SessionDep,
+    key: KeyDep,
+    task_id: int,
+    csrf: Token,
+    kind: Annotated[str, Form(max_length=32)],
+    amount: Annotated[str, Form(max_length=20)] = "",
+    currency: Annotated[str, Form(max_length=3)] = "",
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Record what the brand gave to make up for the complaint."""
+
+    def run(me: str) -> Any:
+        try:
+            value = Decimal(amount) if amount.strip() else None
+        except InvalidOperation:
+            raise InvalidError(f"amount {amount!r} is not a number") from None
+        return replies.add_compensation(
+            session,
+            task_id,
+            kind=kind,
+            amount=value,
+            currency=currency or None,
+            note=note or None,
+            actor=me,
+        )
+
+    return _act(request, session, key, task_id, csrf, run)
 
 
 @router.get("/login", response_class=HTMLResponse)

@@ -12,6 +12,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from cli.export import app as export_app
+from cli.replies import app as replies_app
+from cli.tasks import app as tasks_app
 from cli.webhooks import app as webhooks_app
 from core.db import make_engine, make_session_factory, unit_of_work
 from core.errors import ConfigError, InvalidError, NotFoundError
@@ -36,6 +38,8 @@ app.add_typer(import_app, name="import")
 app.add_typer(keys_app, name="apikeys")
 app.add_typer(demo_app, name="demo")
 app.add_typer(sources_app, name="sources")
+app.add_typer(tasks_app, name="tasks")
+app.add_typer(replies_app, name="replies")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(export_app, name="export")
 

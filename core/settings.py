@@ -46,9 +46,28 @@ class Settings(BaseSettings):
     x_bearer_token: SecretStr = Field(
         default=SecretStr(""), description="X API v2 app bearer token (X/Twitter sources)"
     )
+    x_consumer_key: SecretStr = Field(
+        default=SecretStr(""), description="X app API key (consumer key), for posting replies"
+    )
+    x_consumer_secret: SecretStr = Field(
+        default=SecretStr(""), description="X app API key secret (consumer secret)"
+    )
+    x_access_token: SecretStr = Field(
+        default=SecretStr(""),
+        description="OAuth 1.0a access token (read and write) of the brand's X account",
+    )
+    x_access_token_secret: SecretStr = Field(
+        default=SecretStr(""), description="OAuth 1.0a access token secret of the brand's X account"
+    )
     reddit_client_id: str = Field(default="", description="Reddit script-app client id")
     reddit_client_secret: SecretStr = Field(
         default=SecretStr(""), description="Reddit script-app client secret"
+    )
+    reddit_username: str = Field(
+        default="", description="The brand's Reddit account (a developer of the script app)"
+    )
+    reddit_password: SecretStr = Field(
+        default=SecretStr(""), description="Password of the brand's Reddit account"
     )
     reddit_user_agent: str = Field(
         default="social-crm/0.1 (self-hosted social listening)",
@@ -85,6 +104,9 @@ class Settings(BaseSettings):
     )
     reply_max_attempts: int = Field(
         default=5, ge=1, description="Send attempts for a reply before it is marked failed"
+    )
+    reply_interval_seconds: int = Field(
+        default=15, ge=1, description="Reply outbox job interval (posts queued replies)"
     )
     webhook_timeout_seconds: float = Field(
         default=10.0, gt=0, description="Timeout of one webhook delivery request"

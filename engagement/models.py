@@ -264,7 +264,8 @@ class Reply(Base):
     platform: Mapped[str] = mapped_column(String(32))
     body: Mapped[str] = mapped_column(Text)
     author: Mapped[str] = mapped_column(String(255))
-    # pending | sending | sent | dry_run | failed
+    # pending | sending | sent | dry_run | failed | cancelled ("sending" past next_attempt_at:
+    # the worker was interrupted and the reply is due again)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -69,12 +69,14 @@ def engage_pending(
                 negative_threshold=settings.negative_threshold,
                 thread_window_hours=settings.thread_window_hours,
                 sla_minutes=settings.sla_minutes(),
+                resolution_sla_minutes=settings.resolution_sla_minutes(),
             )
         if report.examined == 0:
             break
         total.examined += report.examined
         total.opened += report.opened
         total.attached += report.attached
+        total.reopened += report.reopened
         total.opened_task_ids.extend(report.opened_task_ids)
     if total.examined:
         log.info(
@@ -102,6 +104,7 @@ def process_pending(
         engage.examined += e.examined
         engage.opened += e.opened
         engage.attached += e.attached
+        engage.reopened += e.reopened
         engage.opened_task_ids.extend(e.opened_task_ids)
         if s.scored + s.unsupported_language == 0 and e.examined == 0:
             return PipelineReport(score, engage)

@@ -24,6 +24,8 @@ from core.db import make_engine, make_session_factory, unit_of_work
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
 from core.timeutil import utcnow
+from engagement.jobs import ESCALATE_INTERVAL_SECONDS, ESCALATE_JOB_ID, escalate_overdue
+from engagement.replies import jobs as reply_jobs
 from engagement.webhooks import jobs as webhook_jobs
 from scheduler import jobs
 from scheduler.context import JobContext, get_context, set_context
@@ -36,6 +38,7 @@ SCORE_JOB_ID = "score:pending"
 ENGAGE_JOB_ID = "engage:pending"
 SYNC_JOB_ID = "collect:sync"
 WEBHOOKS_JOB_ID = webhook_jobs.JOB_ID
+REPLIES_JOB_ID = reply_jobs.JOB_ID
 SYNC_SECONDS = 60
 COMMON: dict[str, Any] = {
     "coalesce": True,
@@ -81,6 +84,18 @@ def run_collect(source_id: int) -> None:
     result = jobs.collect_source(ctx.session_factory, ctx.settings, source_id)
     if result.retry_at is not None and ctx.scheduler is not None:
         _run_at(ctx.scheduler, collect_job_id(source_id), result.retry_at)
+
+
+def run_escalate() -> None:
+    """Scheduled entry of `sla:escalate`: raise tasks whose SLA has passed."""
+    ctx = get_context()
+    escalate_overdue(ctx.session_factory, ctx.settings)
+
+
+def run_replies() -> None:
+    """Scheduled entry of `outbox:replies`: post queued replies to the platforms."""
+    ctx = get_context()
+    reply_jobs.deliver_replies(ctx.session_factory, ctx.settings)
 
 
 def run_webhooks() -> None:
@@ -178,7 +193,28 @@ def register_jobs(scheduler: BaseScheduler, context: JobContext) -> list[str]:
         name="send due webhook deliveries to the CRM",
         **COMMON,
     )
-    return [SCORE_JOB_ID, ENGAGE_JOB_ID, SYNC_JOB_ID, WEBHOOKS_JOB_ID]
+    scheduler.add_job(
+        "scheduler.registry:run_replies",
+        IntervalTrigger(seconds=settings.reply_interval_seconds),
+        id=REPLIES_JOB_ID,
+        name="post queued replies",
+        **COMMON,
+    )
+    scheduler.add_job(
+        "scheduler.registry:run_escalate",
+        IntervalTrigger(seconds=ESCALATE_INTERVAL_SECONDS),
+        id=ESCALATE_JOB_ID,
+        name="escalate tasks past their SLA",
+        **COMMON,
+    )
+    return [
+        SCORE_JOB_ID,
+        ENGAGE_JOB_ID,
+        SYNC_JOB_ID,
+        WEBHOOKS_JOB_ID,
+        REPLIES_JOB_ID,
+        ESCALATE_JOB_ID,
+    ]
 
 
 def build_scheduler(

@@ -118,10 +118,15 @@ def mention(external_id: str, text: str = "hello", **kw: Any) -> MentionCreate:
 @pytest.fixture
 def committing_factory(engine: Engine) -> Iterator[sessionmaker[Session]]:
     """Sessions that really commit (for code that opens its own connections, like the
-    scheduler's job store); every table is emptied afterwards."""
+    scheduler's job store); every table is emptied afterwards, and the rows the migrations
+    seed (the default engagement rules) are put back."""
+    from engagement.rules import seed_default_rules
     from migrations.metadata import target_metadata
 
-    yield sessionmaker(bind=engine, expire_on_commit=False)
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    yield factory
     with engine.begin() as conn:
         for table in reversed(target_metadata().sorted_tables):
             conn.execute(table.delete())
+    with factory.begin() as session:
+        seed_default_rules(session)

@@ -1,0 +1,1 @@
+"""Replies to the platforms through an outbox, and compensations recorded on tasks."""
