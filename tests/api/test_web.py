@@ -64,9 +64,7 @@ def test_lock_shows_who_is_answering_and_blocks_a_colleague(
     assert agent.post(f"/tasks/{task_id}/lock", data={"csrf": token}).status_code == 200
     assert "Being answered by <strong>ana</strong>" in agent.get(f"/tasks/{task_id}").text
     with _client(settings, session_factory, session, "ben") as colleague:
-        refused = colleague.post(
-            f"/tasks/{task_id}/lock", data={"csrf": _csrf(colleague, task_id)}
-        )
+        refused = colleague.post(f"/tasks/{task_id}/lock", data={"csrf": _csrf(colleague, task_id)})
         assert refused.status_code == 409
         assert "being answered by ana" in refused.text
 
@@ -75,9 +73,7 @@ def test_assign_status_note_reply_and_compensation(agent, task_id, session_facto
     token = _csrf(agent, task_id)
     agent.post(f"/tasks/{task_id}/assign", data={"csrf": token, "agent": ""})
     agent.post(f"/tasks/{task_id}/notes", data={"csrf": token, "body": "<i>called</i> them"})
-    agent.post(
-        f"/tasks/{task_id}/replies", data={"csrf": token, "body": "Sorry! Please DM us."}
-    )
+    agent.post(f"/tasks/{task_id}/replies", data={"csrf": token, "body": "Sorry! Please DM us."})
     agent.post(
         f"/tasks/{task_id}/compensations",
         data={"csrf": token, "kind": "voucher", "amount": "10.00", "currency": "eur"},
