@@ -43,7 +43,6 @@ app.add_typer(replies_app, name="replies")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(export_app, name="export")
 
-DEMO_DIR = Path(__file__).resolve().parent.parent / "core" / "demo"
 MAX_ERRORS_SHOWN = 50
 
 
@@ -230,38 +229,11 @@ def demo_load(
         bool, typer.Option(help="Only load when the database holds no mentions yet")
     ] = False,
 ) -> None:
-    """Load the bundled demo (fictional brand Lumen Mobile) and score it."""
-    from cli.importer import import_file
-    from collectors import service as collectors
-    from collectors.models import Platform
-    from collectors.repository import count_mentions
-    from collectors.schemas import SourceCreate
+    """Load the bundled demo (fictional brand Lumen Mobile): mentions, team, history."""
+    from cli.demo import load_demo
 
     settings, _, factory = _ready()
-    with unit_of_work(factory) as session:
-        existing = count_mentions(session)
-    if if_empty and existing:
-        typer.echo(f"demo not loaded: the database already holds {existing} mentions")
-        return
-    report = import_file(factory, settings, DEMO_DIR / "mentions.jsonl", process=True)
-    typer.echo("demo: " + report.summary())
-    drop = Path("var/drop").resolve()
-    drop.mkdir(parents=True, exist_ok=True)
-    with unit_of_work(factory) as session:
-        if not collectors.list_sources(session):
-            source = collectors.create_source(
-                session,
-                SourceCreate(
-                    name="Drop folder (var/drop)",
-                    platform=Platform.file,
-                    config={"path": str(drop)},
-                    schedule_seconds=60,
-                ),
-            )
-            typer.echo(
-                f"demo: source {source.id} collects JSONL/CSV files dropped into {drop} "
-                "every minute"
-            )
+    load_demo(factory, settings, typer.echo, if_empty=if_empty)
 
 
 @app.command()

@@ -13,7 +13,7 @@ from collectors.models import Mention
 from core.db import make_engine
 from core.migrate import head_revision
 from core.settings import get_settings
-from engagement.models import ResponseTask
+from engagement.models import Agent, Compensation, ReplyTemplate, ResponseTask
 
 runner = CliRunner()
 
@@ -123,6 +123,18 @@ def test_demo_loads_once_into_an_empty_database(db_url, tmp_path, monkeypatch):
     assert mentions >= 300
     assert tasks >= 30
     assert (tmp_path / "var" / "drop").is_dir()
+    assert count(db_url, Agent.id) == 3
+    assert count(db_url, ReplyTemplate.id) == 3
+    assert count(db_url, Compensation.id) >= 3
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        resolved = conn.scalar(
+            select(func.count(ResponseTask.id)).where(ResponseTask.status == "resolved")
+        )
+        still_open = conn.scalar(
+            select(func.count(ResponseTask.id)).where(ResponseTask.status == "new")
+        )
+    assert resolved >= 10 and still_open >= 30
     assert "Drop folder (var/drop)" in invoke("sources", "list").output
     second = invoke("demo", "load", "--if-empty")
     assert "demo not loaded" in second.output
