@@ -17,6 +17,7 @@ from api.deps import require_api_key
 from api.routes import (
     agents,
     complaints,
+    customers,
     health,
     mentions,
     replies,
@@ -99,6 +100,7 @@ def create_app(
     app.include_router(tasks.router, prefix="/api/v1", dependencies=protected)
     app.include_router(mentions.router, prefix="/api/v1", dependencies=protected)
     app.include_router(sources.router, prefix="/api/v1", dependencies=protected)
+    app.include_router(customers.router, prefix="/api/v1", dependencies=protected)
     app.include_router(agents.router, prefix="/api/v1", dependencies=protected)
     app.include_router(rules.router, prefix="/api/v1", dependencies=protected)
     app.include_router(templates.router, prefix="/api/v1", dependencies=protected)

@@ -24,6 +24,7 @@ from core.db import unit_of_work
 from core.settings import Settings
 from engagement import agents, templates
 from engagement import service as tasks
+from engagement.customers import csvimport
 from engagement.replies import service as replies
 from engagement.schemas import AgentCreate, ReplyTemplateCreate
 
@@ -64,6 +65,9 @@ def load_demo(
             agents.create_agent(session, AgentCreate(name=name))
         for name, body in DEMO_TEMPLATES:
             templates.create_template(session, ReplyTemplateCreate(name=name, body=body))
+    with unit_of_work(factory) as session:
+        customers = csvimport.import_csv(session, DEMO_DIR / "customers.csv", "demo")
+    echo("demo customers: " + customers.summary())
     report = import_file(factory, settings, DEMO_DIR / "mentions.jsonl", process=True)
     echo("demo: " + report.summary())
     with unit_of_work(factory) as session:

@@ -11,6 +11,7 @@ import typer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from cli.customers import app as customers_app
 from cli.export import app as export_app
 from cli.replies import app as replies_app
 from cli.tasks import app as tasks_app
@@ -38,6 +39,7 @@ app.add_typer(import_app, name="import")
 app.add_typer(keys_app, name="apikeys")
 app.add_typer(demo_app, name="demo")
 app.add_typer(sources_app, name="sources")
+app.add_typer(customers_app, name="customers")
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(replies_app, name="replies")
 app.add_typer(webhooks_app, name="webhooks")

@@ -17,6 +17,7 @@ from collectors.schemas import MentionRead
 from core.errors import ConflictError, InvalidError, NotFoundError
 from core.timeutil import utcnow
 from engagement import agents, repository, rules
+from engagement.customers import service as customer_service
 from engagement.models import (
     OPEN_STATUSES,
     Agent,
@@ -89,6 +90,10 @@ def engage_mentions(
     report = EngageReport(examined=len(mentions))
     if not mentions:
         return report
+    # Link new authors to CRM customers first, so the tasks opened below carry customer_id.
+    customer_service.resolve_authors(
+        session, [m.author_id for m in mentions if m.author_id is not None and not m.is_brand]
+    )
     ctx = _Batch(
         session,
         mentions,
