@@ -21,6 +21,7 @@ from core.errors import InvalidError, NotFoundError, SocialCrmError
 from engagement import agents as agent_service
 from engagement import service as engagement
 from engagement import templates as template_service
+from engagement.customers import service as customers
 from engagement.replies import service as replies
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -291,6 +292,58 @@ def web_compensation(
         )
 
     return _act(request, session, key, task_id, csrf, run)
+
+
+@router.get("/customers/{customer_id}", response_class=HTMLResponse)
+def customer_page(request: Request, session: SessionDep, key: KeyDep, customer_id: int) -> Response:
+    """One customer across platforms: identities, sentiment over time, mentions, tasks, money."""
+    if key is None:
+        return _login_redirect()
+    try:
+        view = customers.customer_view(session, customer_id)
+    except NotFoundError:
+        return templates.TemplateResponse(
+            request, "not_found.html", {"what": f"customer {customer_id}"}, status_code=404
+        )
+    return templates.TemplateResponse(
+        request, "customer.html", {"view": view, "key_name": key.name}
+    )
+
+
+@router.get("/suggestions", response_class=HTMLResponse)
+def suggestions_page(
+    request: Request, session: SessionDep, key: KeyDep, error: str | None = None
+) -> Response:
+    """Possible author→customer links waiting for an agent's decision."""
+    if key is None:
+        return _login_redirect()
+    items, total = customers.list_suggestions(session, status="pending", limit=200)
+    return templates.TemplateResponse(
+        request,
+        "suggestions.html",
+        {"items": items, "total": total, "key_name": key.name, "csrf": csrf_token(request)},
+    )
+
+
+@router.post("/suggestions/{suggestion_id}/{decision}")
+def decide_suggestion(
+    request: Request,
+    session: SessionDep,
+    key: KeyDep,
+    suggestion_id: int,
+    decision: str,
+    csrf: Token,
+) -> Response:
+    """Accept (link) or reject a suggested identity link."""
+    if key is None:
+        return _login_redirect()
+    if not _csrf_ok(request, csrf) or decision not in ("accept", "reject"):
+        return RedirectResponse("/suggestions", status_code=303)
+    if decision == "accept":
+        customers.accept_suggestion(session, suggestion_id, key.name)
+    else:
+        customers.reject_suggestion(session, suggestion_id, key.name)
+    return RedirectResponse("/suggestions", status_code=303)
 
 
 @router.get("/login", response_class=HTMLResponse)

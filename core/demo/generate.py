@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 SEED = 20261127
+UNDECLARED_HANDLES = frozenset({"Tasha Monroe", "Omar Reid", "Caleb Keller"})
 END = datetime(2026, 11, 27, 12, 0, 0, tzinfo=UTC)
 SPAN = timedelta(days=14)
 START = END - SPAN
@@ -1867,7 +1868,9 @@ class DemoBuilder:
                     "phone": phone,
                     "tier": tier,
                     "lifetime_value": f"{r.uniform(low, high):.2f}",
-                    "twitter_handle": twitter,
+                    # Some CRM records lack the handle the customer posts under: identity
+                    # resolution then suggests the link, for an agent to confirm.
+                    "twitter_handle": "" if name in UNDECLARED_HANDLES else twitter,
                     "reddit_username": reddit,
                 }
             )

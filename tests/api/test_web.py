@@ -11,8 +11,9 @@ from sqlalchemy import select
 from api import auth
 from api.app import create_app
 from collectors import service as collect
+from collectors.models import Mention
 from engagement import service as engagement
-from engagement.models import Agent, Compensation, Reply, ResponseTask
+from engagement.models import Agent, Compensation, Customer, Reply, ResponseTask
 from sentiment import service as scoring
 from sentiment.fake import FakeModel
 from tests.conftest import mention
@@ -108,3 +109,31 @@ def test_actions_need_login(settings, session_factory, task_id):
             f"/tasks/{task_id}/lock", data={"csrf": "x"}, follow_redirects=False
         )
         assert response.status_code == 303 and response.headers["location"] == "/login"
+
+
+def test_customer_page_and_link_suggestions(agent, session, session_factory):
+    from engagement.customers import service as customers
+    from engagement.customers.schemas import CustomerUpsert
+
+    customers.upsert_customer(
+        session, "CRM-1", CustomerUpsert(name="Greg <Halvorsen>", tier="vip"), "crm"
+    )
+    collect.ingest(
+        session,
+        [mention("g1", "still no refund", author={"id": "77", "name": "Greg <Halvorsen>"})],
+    )
+    author_id = session.scalar(select(Mention.author_id))
+    customers.resolve_authors(session, [author_id])
+    session.commit()
+    page = agent.get("/suggestions")
+    assert page.status_code == 200
+    assert "Greg &lt;Halvorsen&gt;" in page.text
+    suggestion_id = re.search(r'action="/suggestions/(\d+)/accept"', page.text).group(1)
+    token = re.search(r'name="csrf" value="([0-9a-f]{64})"', page.text).group(1)
+    agent.post(f"/suggestions/{suggestion_id}/accept", data={"csrf": token})
+    assert "Nothing to decide" in agent.get("/suggestions").text
+    customer_id = session_factory().scalar(select(Customer.id))
+    view = agent.get(f"/customers/{customer_id}")
+    assert view.status_code == 200
+    assert "still no refund" in view.text and "vip" in view.text
+    assert agent.get("/customers/999999").status_code == 404
