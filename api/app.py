@@ -21,6 +21,7 @@ from api.routes import (
     health,
     mentions,
     replies,
+    reports,
     rules,
     sources,
     tasks,
@@ -107,6 +108,7 @@ def create_app(
     app.include_router(replies.router, prefix="/api/v1", dependencies=protected)
     app.include_router(webhooks.router, prefix="/api/v1", dependencies=protected)
     app.include_router(complaints.router, prefix="/api/v1", dependencies=protected)
+    app.include_router(reports.router, prefix="/api/v1", dependencies=protected)
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     return app

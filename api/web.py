@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,10 +19,12 @@ from api.auth import verify_key
 from api.deps import COOKIE_NAME, SessionDep, web_key
 from api.models import ApiKey
 from core.errors import InvalidError, NotFoundError, SocialCrmError
+from core.timeutil import utcnow
 from engagement import agents as agent_service
 from engagement import service as engagement
 from engagement import templates as template_service
 from engagement.customers import service as customers
+from engagement.recovery import service as recovery
 from engagement.replies import service as replies
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -344,6 +347,35 @@ def decide_suggestion(
     else:
         customers.reject_suggestion(session, suggestion_id, key.name)
     return RedirectResponse("/suggestions", status_code=303)
+
+
+REPORT_GROUPS = ("channel", "category", "agent", "compensation", "none")
+
+
+@router.get("/reports", response_class=HTMLResponse)
+def reports_page(
+    request: Request, session: SessionDep, key: KeyDep, group_by: str = "channel", days: int = 30
+) -> Response:
+    """Service recovery by group and the retention-risk call list."""
+    if key is None:
+        return _login_redirect()
+    group_by = group_by if group_by in REPORT_GROUPS else "channel"
+    days = min(max(days, 1), 365)
+    now = utcnow()
+    report = recovery.recovery_report(
+        session, since=now - timedelta(days=days), until=now, group_by=group_by
+    )
+    return templates.TemplateResponse(
+        request,
+        "reports.html",
+        {
+            "report": report,
+            "groups": REPORT_GROUPS,
+            "days": days,
+            "risk": recovery.retention_risk(session, limit=25),
+            "key_name": key.name,
+        },
+    )
 
 
 @router.get("/login", response_class=HTMLResponse)

@@ -25,6 +25,7 @@ from core.settings import Settings
 from engagement import agents, templates
 from engagement import service as tasks
 from engagement.customers import csvimport
+from engagement.recovery.jobs import evaluate_recovery
 from engagement.replies import service as replies
 from engagement.schemas import AgentCreate, ReplyTemplateCreate
 
@@ -73,6 +74,12 @@ def load_demo(
     with unit_of_work(factory) as session:
         resolved = _past_work(session)
     echo(f"demo: the team's past work: {resolved} answered conversations resolved")
+    outcome = evaluate_recovery(factory, settings)
+    echo(
+        f"demo: service recovery measured on {outcome.examined} complaints: "
+        f"{outcome.recovered} recovered, {outcome.unchanged} unchanged, {outcome.worse} worse, "
+        f"{outcome.no_followup} without follow-up, {outcome.pending} still in their window"
+    )
     drop = drop_dir.resolve()
     drop.mkdir(parents=True, exist_ok=True)
     with unit_of_work(factory) as session:

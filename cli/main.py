@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from cli.customers import app as customers_app
 from cli.export import app as export_app
 from cli.replies import app as replies_app
+from cli.reports import app as reports_app
 from cli.tasks import app as tasks_app
 from cli.webhooks import app as webhooks_app
 from core.db import make_engine, make_session_factory, unit_of_work
@@ -44,6 +45,7 @@ app.add_typer(tasks_app, name="tasks")
 app.add_typer(replies_app, name="replies")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(export_app, name="export")
+app.add_typer(reports_app, name="reports")
 
 MAX_ERRORS_SHOWN = 50
 

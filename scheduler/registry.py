@@ -25,6 +25,7 @@ from core.logging import configure_logging
 from core.settings import Settings, get_settings
 from core.timeutil import utcnow
 from engagement.jobs import ESCALATE_INTERVAL_SECONDS, ESCALATE_JOB_ID, escalate_overdue
+from engagement.recovery import jobs as recovery_jobs
 from engagement.replies import jobs as reply_jobs
 from engagement.webhooks import jobs as webhook_jobs
 from scheduler import jobs
@@ -39,6 +40,7 @@ ENGAGE_JOB_ID = "engage:pending"
 SYNC_JOB_ID = "collect:sync"
 WEBHOOKS_JOB_ID = webhook_jobs.JOB_ID
 REPLIES_JOB_ID = reply_jobs.JOB_ID
+RECOVERY_JOB_ID = recovery_jobs.JOB_ID
 SYNC_SECONDS = 60
 COMMON: dict[str, Any] = {
     "coalesce": True,
@@ -90,6 +92,12 @@ def run_escalate() -> None:
     """Scheduled entry of `sla:escalate`: raise tasks whose SLA has passed."""
     ctx = get_context()
     escalate_overdue(ctx.session_factory, ctx.settings)
+
+
+def run_recovery() -> None:
+    """Scheduled entry of `recovery:evaluate`: measure service recovery on answered complaints."""
+    ctx = get_context()
+    recovery_jobs.evaluate_recovery(ctx.session_factory, ctx.settings)
 
 
 def run_replies() -> None:
@@ -207,6 +215,13 @@ def register_jobs(scheduler: BaseScheduler, context: JobContext) -> list[str]:
         name="escalate tasks past their SLA",
         **COMMON,
     )
+    scheduler.add_job(
+        "scheduler.registry:run_recovery",
+        IntervalTrigger(seconds=recovery_jobs.INTERVAL_SECONDS),
+        id=RECOVERY_JOB_ID,
+        name="measure service recovery on answered complaints",
+        **COMMON,
+    )
     return [
         SCORE_JOB_ID,
         ENGAGE_JOB_ID,
@@ -214,6 +229,7 @@ def register_jobs(scheduler: BaseScheduler, context: JobContext) -> list[str]:
         WEBHOOKS_JOB_ID,
         REPLIES_JOB_ID,
         ESCALATE_JOB_ID,
+        RECOVERY_JOB_ID,
     ]
 
 

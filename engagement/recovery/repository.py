@@ -161,7 +161,8 @@ def authors_of_customers(session: Session, customer_ids: Sequence[int]) -> dict[
     )
     out: dict[int, set[int]] = {}
     for customer_id, author_id in session.execute(stmt):
-        out.setdefault(customer_id, set()).add(author_id)
+        if author_id is not None:
+            out.setdefault(customer_id, set()).add(author_id)
     return out
 
 
@@ -264,9 +265,9 @@ def evaluated_tasks(
     if until is not None:
         stmt = stmt.where(ResponseTask.created_at < until)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    page = stmt.order_by(
-        ResponseTask.recovery_evaluated_at.desc(), ResponseTask.id.desc()
-    ).limit(limit)
+    page = stmt.order_by(ResponseTask.recovery_evaluated_at.desc(), ResponseTask.id.desc()).limit(
+        limit
+    )
     return list(session.execute(page.offset(offset))), total
 
 
@@ -449,7 +450,7 @@ def risk_candidates(
 def worst_sentiment(
     session: Session, customer_ids: Sequence[int], since: datetime
 ) -> dict[int, float]:
-    """customer_id → lowest p_positive − p_negative of their non-brand mentions since `since`."""
+    """customer_id → lowest p_positive - p_negative of their non-brand mentions since `since`."""
     if not customer_ids:
         return {}
     result = aliased(SentimentResult)

@@ -5,13 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from fastapi import Depends
 from fastapi.testclient import TestClient
 
 from api import auth
 from api.app import create_app
-from api.deps import require_api_key
-from api.routes.complaints import router
 from collectors import service as collect
 from sentiment import service as scoring
 from sentiment.fake import FakeModel
@@ -23,7 +20,6 @@ T0 = datetime(2026, 11, 20, 10, 0, 0)
 @pytest.fixture
 def client(settings, session_factory):
     app = create_app(settings, session_factory)
-    app.include_router(router, prefix="/api/v1", dependencies=[Depends(require_api_key)])
     with TestClient(app) as c:
         yield c
 

@@ -1,14 +1,11 @@
 from __future__ import annotations
 
 import pytest
-from fastapi import Depends
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from api import auth
 from api.app import create_app
-from api.deps import require_api_key
-from api.routes.customers import router
 from collectors import service as collect
 from collectors.models import Author
 from engagement.customers import service
@@ -21,7 +18,6 @@ PROBLEM = "application/problem+json"
 @pytest.fixture
 def app(settings, session_factory):
     app = create_app(settings, session_factory)
-    app.include_router(router, prefix="/api/v1", dependencies=[Depends(require_api_key)])
     return app
 
 

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from fastapi import Depends
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from api import auth
 from api.app import create_app
-from api.deps import require_api_key
-from api.routes.replies import router
 from engagement import templates
 from engagement.models import Compensation, Reply, TaskEvent
 from engagement.replies import service
@@ -21,7 +18,6 @@ from tests.engagement.test_replies import seed_task
 @pytest.fixture
 def client(settings, session_factory):
     app = create_app(settings, session_factory)
-    app.include_router(router, prefix="/api/v1", dependencies=[Depends(require_api_key)])
     with TestClient(app) as c:
         yield c
 

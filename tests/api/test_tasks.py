@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from fastapi import Depends
 from fastapi.testclient import TestClient
 
 from api import auth
 from api.app import create_app
-from api.deps import require_api_key
-from api.routes import agents as agents_routes
-from api.routes import rules as rules_routes
-from api.routes import templates as templates_routes
 from collectors import service as collect
 from engagement import rules, service
 from sentiment import service as scoring
@@ -24,9 +19,6 @@ PROBLEM = "application/problem+json"
 @pytest.fixture
 def client(settings, session_factory):
     app = create_app(settings, session_factory)
-    # api/app.py wires these in production; the tasks router is already part of the app.
-    for router in (agents_routes.router, rules_routes.router, templates_routes.router):
-        app.include_router(router, prefix="/api/v1", dependencies=[Depends(require_api_key)])
     with TestClient(app) as c:
         yield c
 

@@ -137,3 +137,11 @@ def test_customer_page_and_link_suggestions(agent, session, session_factory):
     assert view.status_code == 200
     assert "still no refund" in view.text and "vip" in view.text
     assert agent.get("/customers/999999").status_code == 404
+
+
+def test_reports_page(agent, task_id):
+    page = agent.get("/reports?group_by=agent&days=7")
+    assert page.status_code == 200
+    assert "Service recovery" in page.text and "Retention risk" in page.text
+    assert 'class="active" aria-current="page">by agent' in page.text
+    assert agent.get("/reports?group_by=nonsense").status_code == 200

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from fastapi import Depends
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from api import auth
 from api.app import create_app
-from api.deps import require_api_key
-from api.routes.webhooks import router
 from engagement.models import WebhookDelivery
 from engagement.webhooks import outbox
 from tests.webhook_receiver import WebhookReceiver
@@ -21,7 +18,6 @@ URL = "https://crm.example/hooks"
 @pytest.fixture
 def client(settings, session_factory):
     app = create_app(settings, session_factory)
-    app.include_router(router, prefix="/api/v1", dependencies=[Depends(require_api_key)])
     with TestClient(app) as c:
         yield c
 

@@ -47,6 +47,7 @@ def test_fixed_jobs_are_stored_once_with_stable_ids(engine, sched, committing_fa
             registry.WEBHOOKS_JOB_ID,
             registry.REPLIES_JOB_ID,
             registry.ESCALATE_JOB_ID,
+            registry.RECOVERY_JOB_ID,
         ]
     )
     assert _stored_ids(engine) == expected
@@ -61,7 +62,7 @@ def test_a_restarted_scheduler_reuses_the_stored_jobs(engine, sched, committing_
     again = registry.build_scheduler(engine, JobContext(committing_factory, settings))
     again.start(paused=True)
     try:
-        assert len(_stored_ids(engine)) == 6
+        assert len(_stored_ids(engine)) == 7
     finally:
         again.shutdown(wait=False)
     sched.start(paused=True)
