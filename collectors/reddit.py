@@ -237,7 +237,7 @@ class RedditAPI(Protocol):
 # --- the praw client, made unable to sleep or retry ------------------------------------------
 
 
-class _QuotaExhaustedError(Exception):
+class QuotaExhaustedError(Exception):
     """prawcore's limiter would have slept until the quota resets."""
 
     def __init__(self, seconds: float) -> None:
@@ -245,7 +245,7 @@ class _QuotaExhaustedError(Exception):
         self.seconds = seconds
 
 
-class _NoWaitRateLimiter(RateLimiter):
+class NoWaitRateLimiter(RateLimiter):
     """prawcore's rate limiter that raises where the original would sleep."""
 
     def delay(self) -> None:
@@ -256,7 +256,7 @@ class _NoWaitRateLimiter(RateLimiter):
             return
         seconds = (self.next_request_timestamp_ns - time.monotonic_ns()) / 1e9
         if seconds > 0:
-            raise _QuotaExhaustedError(seconds)
+            raise QuotaExhaustedError(seconds)
 
     def update(self, *, response_headers: Mapping[str, str]) -> None:
         """Track the X-Ratelimit headers; malformed ones are forgotten, not fatal."""
@@ -267,7 +267,7 @@ class _NoWaitRateLimiter(RateLimiter):
 
 
 @dataclass(frozen=True)
-class _NoRetry(FiniteRetryStrategy):
+class NoRetry(FiniteRetryStrategy):
     """A retry strategy that never retries and never sleeps: failures go to the runner."""
 
     retries: int = 0
@@ -329,18 +329,26 @@ def make_reddit(settings: Settings, *, session: requests.Session | None = None) 
         ValueError,
     ) as exc:
         raise SourceConfigError(f"Reddit client cannot be built: {exc}") from exc
-    for core in {id(c): c for c in _sessions(reddit)}.values():
-        if not (hasattr(core, "_rate_limiter") and hasattr(core, "_retry_strategy_class")):
-            # Without these hooks prawcore would sleep and retry inside fetch: refuse.
-            raise SourceConfigError(
-                f"prawcore {prawcore.__version__} is not supported: cannot disable its sleeps"
-            )
-        core._rate_limiter = _NoWaitRateLimiter(window_size=core._rate_limiter.window_size)
-        core._retry_strategy_class = _NoRetry
+    disable_sleeps(reddit, SourceConfigError)
     return reddit
 
 
-def _sessions(reddit: praw.Reddit) -> list[prawcore.Session]:
+def disable_sleeps(reddit: praw.Reddit, error: type[Exception]) -> None:
+    """Make prawcore never sleep or retry (rate limits and retries become our errors).
+
+    Raises `error` when the installed prawcore lacks the hooks: without them prawcore would
+    sleep and retry inside a scheduler thread, which we refuse.
+    """
+    for core in {id(c): c for c in sessions(reddit)}.values():
+        if not (hasattr(core, "_rate_limiter") and hasattr(core, "_retry_strategy_class")):
+            raise error(
+                f"prawcore {prawcore.__version__} is not supported: cannot disable its sleeps"
+            )
+        core._rate_limiter = NoWaitRateLimiter(window_size=core._rate_limiter.window_size)
+        core._retry_strategy_class = NoRetry
+
+
+def sessions(reddit: praw.Reddit) -> list[prawcore.Session]:
     # praw declares these as None in __init__ and fills them later; getattr keeps mypy honest.
     cores = (
         getattr(reddit, name, None) for name in ("_core", "_read_only_core", "_authorized_core")
@@ -396,7 +404,7 @@ def _status_error(status: int, response: requests.Response | None, what: str) ->
 def _map_error(exc: Exception, what: str, last: requests.Response | None) -> CollectorError:
     """Translate whatever praw/prawcore raised into the runner's error classes."""
     errors = prawcore.exceptions
-    if isinstance(exc, _QuotaExhaustedError):
+    if isinstance(exc, QuotaExhaustedError):
         seconds = min(exc.seconds, MAX_RETRY_AFTER_SECONDS)
         return RateLimited(str(exc), utcnow() + timedelta(seconds=seconds))
     if isinstance(exc, errors.TooManyRequests):
@@ -764,7 +772,7 @@ class RedditCollector:
         try:
             payload = self.client.request(method="GET", path=path, params=params)
         except (
-            _QuotaExhaustedError,
+            QuotaExhaustedError,
             prawcore.exceptions.PrawcoreException,
             praw.exceptions.PRAWException,
             requests.RequestException,

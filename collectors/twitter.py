@@ -170,7 +170,7 @@ class XClient(Protocol):
         ...
 
 
-class _TimeoutSession(requests.Session):
+class TimeoutSession(requests.Session):
     """A requests session that gives every request a timeout (tweepy passes none)."""
 
     def __init__(self, timeout: float) -> None:
@@ -630,5 +630,5 @@ def build(query: str, config: dict[str, Any], settings: Settings) -> TwitterColl
     client = tweepy.Client(
         bearer_token=token, return_type=requests.Response, wait_on_rate_limit=False
     )
-    client.session = _TimeoutSession(settings.http_timeout_seconds)
+    client.session = TimeoutSession(settings.http_timeout_seconds)
     return TwitterCollector(query, parsed, client)

@@ -37,13 +37,12 @@ from collectors.models import Mention
 from collectors.reddit import (
     OAUTH_URL,
     REDDIT_URL,
-    _NoRetry,
-    _NoWaitRateLimiter,
-    _QuotaExhaustedError,
-    _sessions,
+    QuotaExhaustedError,
+    disable_sleeps,
+    sessions,
 )
 from collectors.schemas import AuthorIn
-from collectors.twitter import _TimeoutSession, retry_at_from, snowflake_time
+from collectors.twitter import TimeoutSession, retry_at_from, snowflake_time
 from core.settings import Settings
 from core.timeutil import parse_datetime, utcnow
 from engagement.models import Reply
@@ -175,7 +174,7 @@ class TwitterSender:
             return_type=requests.Response,
             wait_on_rate_limit=False,
         )
-        client.session = _TimeoutSession(settings.http_timeout_seconds)
+        client.session = TimeoutSession(settings.http_timeout_seconds)
         # OAuth 1.0a access tokens start with the id of the user they belong to.
         prefix = creds["x_access_token"].partition("-")[0]
         return cls(client, brand_user_id=prefix if prefix.isdigit() else None)
@@ -316,13 +315,7 @@ def make_user_reddit(
         ValueError,
     ) as exc:
         raise AuthFailed(f"Reddit client cannot be built: {exc}") from exc
-    for core in {id(c): c for c in _sessions(reddit)}.values():
-        if not (hasattr(core, "_rate_limiter") and hasattr(core, "_retry_strategy_class")):
-            raise AuthFailed(
-                f"prawcore {prawcore.__version__} is not supported: cannot disable its retries"
-            )
-        core._rate_limiter = _NoWaitRateLimiter(window_size=core._rate_limiter.window_size)
-        core._retry_strategy_class = _NoRetry
+    disable_sleeps(reddit, AuthFailed)
     return reddit, creds["reddit_username"]
 
 
@@ -344,7 +337,7 @@ def _reddit_error(exc: Exception, *, write: bool) -> Exception:
     """Map what praw/prawcore raised to the sender errors."""
     uncertain = DeliveryUncertain if write else TransientError
     errors = prawcore.exceptions
-    if isinstance(exc, _QuotaExhaustedError):
+    if isinstance(exc, QuotaExhaustedError):
         return RateLimited(str(exc), utcnow() + timedelta(seconds=min(exc.seconds, 3600)))
     if isinstance(exc, praw.exceptions.RedditAPIException):
         for item in exc.items:
@@ -398,7 +391,7 @@ class RedditSender:
 
     def close(self) -> None:
         """Close the HTTP session of the praw client."""
-        for core in _sessions(self.reddit):
+        for core in sessions(self.reddit):
             core.close()
 
     def send(self, reply: Reply, mention: Mention) -> SentResult:

@@ -5,10 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 
-from api import auth
-from api.app import create_app
 from collectors import service as collect
 from sentiment import service as scoring
 from sentiment.fake import FakeModel
@@ -18,17 +15,8 @@ T0 = datetime(2026, 11, 20, 10, 0, 0)
 
 
 @pytest.fixture
-def client(settings, session_factory):
-    app = create_app(settings, session_factory)
-    with TestClient(app) as c:
-        yield c
-
-
-@pytest.fixture
-def headers(session):
-    _, secret = auth.create_key(session, "crm")
-    session.commit()
-    return {"Authorization": f"Bearer {secret}"}
+def key_name():
+    return "crm"
 
 
 @pytest.fixture

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from api import auth
-from api.app import create_app
 from engagement import templates
 from engagement.models import Compensation, Reply, TaskEvent
 from engagement.replies import service
@@ -16,17 +13,8 @@ from tests.engagement.test_replies import seed_task
 
 
 @pytest.fixture
-def client(settings, session_factory):
-    app = create_app(settings, session_factory)
-    with TestClient(app) as c:
-        yield c
-
-
-@pytest.fixture
-def headers(session):
-    _, secret = auth.create_key(session, "agent-maya")
-    session.commit()
-    return {"Authorization": f"Bearer {secret}"}
+def key_name():
+    return "agent-maya"
 
 
 @pytest.fixture

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
-from api import auth
-from api.app import create_app
 from collectors import service as collect
 from engagement import rules, service
 from sentiment import service as scoring
@@ -14,20 +11,6 @@ from sentiment.fake import FakeModel
 from tests.conftest import mention
 
 PROBLEM = "application/problem+json"
-
-
-@pytest.fixture
-def client(settings, session_factory):
-    app = create_app(settings, session_factory)
-    with TestClient(app) as c:
-        yield c
-
-
-@pytest.fixture
-def headers(session):
-    _, secret = auth.create_key(session, "tests")
-    session.commit()
-    return {"Authorization": f"Bearer {secret}"}
 
 
 @pytest.fixture

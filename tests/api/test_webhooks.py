@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from api import auth
-from api.app import create_app
 from engagement.models import WebhookDelivery
 from engagement.webhooks import outbox
 from tests.webhook_receiver import WebhookReceiver
@@ -16,17 +13,8 @@ URL = "https://crm.example/hooks"
 
 
 @pytest.fixture
-def client(settings, session_factory):
-    app = create_app(settings, session_factory)
-    with TestClient(app) as c:
-        yield c
-
-
-@pytest.fixture
-def headers(session):
-    _, secret = auth.create_key(session, "crm-admin")
-    session.commit()
-    return {"Authorization": f"Bearer {secret}"}
+def key_name():
+    return "crm-admin"
 
 
 def _create(client, headers, **body):

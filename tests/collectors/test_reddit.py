@@ -733,11 +733,11 @@ def test_build_makes_a_hardened_praw_client(reddit_settings):
     assert client.read_only is True
     assert client.config.ratelimit_seconds == 0
     assert client.config.check_for_updates is False
-    cores = reddit_module._sessions(client)
+    cores = reddit_module.sessions(client)
     assert cores  # the read-only session (also praw's current one)
     for core in cores:
-        assert isinstance(core._rate_limiter, reddit_module._NoWaitRateLimiter)
-        assert core._retry_strategy_class is reddit_module._NoRetry
+        assert isinstance(core._rate_limiter, reddit_module.NoWaitRateLimiter)
+        assert core._retry_strategy_class is reddit_module.NoRetry
         assert core.requestor.timeout == 5
 
 
