@@ -85,7 +85,10 @@ class Settings(BaseSettings):
     )
 
     negative_threshold: float = Field(
-        default=0.5, ge=0, le=1, description="Negative probability that opens a response task"
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Negative probability for the negative-WOM rule when its params name none",
     )
     thread_window_hours: int = Field(
         default=72, ge=1, description="Later mentions by the same author join an open task"
