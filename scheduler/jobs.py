@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from collectors.runner import CollectResult, run_source
 from core.db import unit_of_work
 from core.settings import Settings
+from core.sql import refresh_stale_statistics
 from engagement import service as engagement
 from engagement.schemas import EngageReport
 from sentiment import service as sentiment
@@ -18,6 +19,8 @@ from sentiment.schemas import ScoreReport
 
 log = logging.getLogger(__name__)
 
+# Tables the engagement stage's look-ups lean on (thread, author and customer matches).
+ENGAGE_TABLES = ("mentions", "sentiment_results", "response_tasks", "task_mentions", "authors")
 # Bound one run so a backlog never holds the scheduler thread for long.
 MAX_BATCHES_PER_RUN = 40
 
@@ -63,6 +66,7 @@ def engage_pending(
     total = EngageReport()
     for _ in range(max_batches):
         with unit_of_work(session_factory) as session:
+            refresh_stale_statistics(session, ENGAGE_TABLES)
             report = engagement.engage_pending(
                 session,
                 limit=500,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, func, select, text
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
 
 from collectors.models import Mention
@@ -84,28 +84,3 @@ def label_counts(session: Session) -> dict[str, int]:
     """How many results carry each label."""
     stmt = select(SentimentResult.label, func.count()).group_by(SentimentResult.label)
     return {str(label): n for label, n in session.execute(stmt)}
-
-
-def refresh_planner_stats(session: Session, min_changes: int = 1000) -> bool:
-    """On PostgreSQL, ANALYZE mentions and results when many rows changed since the last one.
-
-    The unscored-mentions anti-join needs real statistics: on a table the planner believes
-    empty it picks a nested loop over a full scan per mention, which grows quadratically (seen
-    at 20k mentions on a fresh database with autovacuum off). Autovacuum does this eventually;
-    the scoring job cannot wait for it.
-    """
-    if session.get_bind().dialect.name != "postgresql":
-        return False
-    stale = session.execute(
-        text(
-            "SELECT relname FROM pg_stat_user_tables "
-            "WHERE relname IN ('mentions', 'sentiment_results') "
-            "AND n_mod_since_analyze > greatest(:floor, n_live_tup / 5)"
-        ),
-        {"floor": min_changes},
-    ).scalars()
-    tables = sorted(stale)
-    for table in tables:
-        # Table names come from the fixed list above, never from input.
-        session.execute(text(f"ANALYZE {table}"))
-    return bool(tables)

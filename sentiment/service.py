@@ -6,6 +6,7 @@ import logging
 
 from sqlalchemy.orm import Session
 
+from core.sql import refresh_stale_statistics
 from core.timeutil import utcnow
 from sentiment import repository
 from sentiment.classifier import SentimentModel
@@ -25,9 +26,12 @@ def _supported(model: SentimentModel, language: str | None) -> bool:
     return lang in UNDETERMINED or lang in model.languages
 
 
+SCORING_TABLES = ("mentions", "sentiment_results")
+
+
 def refresh_statistics(session: Session) -> bool:
     """Keep the planner's statistics fresh enough for the pending-work query (PostgreSQL)."""
-    return repository.refresh_planner_stats(session)
+    return bool(refresh_stale_statistics(session, SCORING_TABLES))
 
 
 def score_pending(session: Session, model: SentimentModel, *, limit: int = 256) -> ScoreReport:

@@ -34,10 +34,17 @@ def replies_for_task(session: Session, task_id: int) -> list[Reply]:
 
 def latest_customer_mention(session: Session, task_id: int) -> Mention | None:
     """The newest mention of a task that the brand did not write."""
+    # Two steps on purpose: a task has few mentions, and starting from its own rows keeps the
+    # plan cheap even when PostgreSQL has no statistics yet (the join was planned as a backward
+    # scan over every mention: 19 ms a call at 10k mentions).
+    ids = list(
+        session.scalars(select(TaskMention.mention_id).where(TaskMention.task_id == task_id))
+    )
+    if not ids:
+        return None
     stmt = (
         select(Mention)
-        .join(TaskMention, TaskMention.mention_id == Mention.id)
-        .where(TaskMention.task_id == task_id, Mention.is_brand.is_(False))
+        .where(Mention.id.in_(ids), Mention.is_brand.is_(False))
         .order_by(Mention.created_at.desc(), Mention.id.desc())
         .limit(1)
     )
