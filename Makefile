@@ -45,6 +45,7 @@ test: lint typecheck pytest
 bench: $(STAMP)
 	$(BIN)/python benchmarks/import_throughput.py
 	$(BIN)/python benchmarks/collect_throughput.py
+	$(BIN)/python benchmarks/sentiment_throughput.py
 	$(BIN)/python benchmarks/engagement_throughput.py
 
 clean:

@@ -21,6 +21,7 @@ from core.db import make_engine, make_session_factory, unit_of_work
 from core.errors import ConfigError, InvalidError, NotFoundError
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
+from sentiment.cli import app as sentiment_app
 
 app = typer.Typer(
     help="social-crm: social listening and customer care, self-hosted.",
@@ -40,6 +41,7 @@ app.add_typer(import_app, name="import")
 app.add_typer(keys_app, name="apikeys")
 app.add_typer(demo_app, name="demo")
 app.add_typer(sources_app, name="sources")
+app.add_typer(sentiment_app, name="sentiment")
 app.add_typer(customers_app, name="customers")
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(replies_app, name="replies")

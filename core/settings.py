@@ -25,8 +25,21 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", description="Python logging level")
     log_format: Literal["json", "text"] = Field(default="text", description="Log line format")
 
-    sentiment_backend: Literal["lexicon"] = Field(
-        default="lexicon", description="Sentiment model backend (VADER lexicon, English)"
+    sentiment_backend: Literal["lexicon", "transformer"] = Field(
+        default="transformer",
+        description="Sentiment model backend: transformer (the bundled fine-tuned MiniLM, or "
+        "SENTIMENT_MODEL) or lexicon (VADER, no torch); both English only",
+    )
+    sentiment_model: str = Field(
+        default="",
+        description="Transformer model: a local Hugging Face directory or hub id (hub ids are "
+        "read from the local cache unless HF_HUB_OFFLINE=0); empty = the bundled model",
+    )
+    sentiment_threads: int = Field(
+        default=0, ge=0, description="CPU threads for the transformer (0 = all cores)"
+    )
+    sentiment_quantize: bool = Field(
+        default=True, description="int8 dynamic quantisation of the transformer on CPU"
     )
     score_batch_size: int = Field(default=256, ge=1, description="Mentions scored per batch")
 

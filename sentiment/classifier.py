@@ -57,11 +57,17 @@ _models: dict[str, SentimentModel] = {}
 
 def load_model(settings: Settings) -> SentimentModel:
     """The configured model, built once per process (heavy imports happen here, lazily)."""
+    key = f"{settings.sentiment_backend}:{settings.sentiment_model}"
     with _lock:
-        model = _models.get(settings.sentiment_backend)
+        model = _models.get(key)
         if model is None:
-            from sentiment.lexicon import VaderModel
+            if settings.sentiment_backend == "transformer":
+                from sentiment.transformer import TransformerModel
 
-            model = VaderModel()
-            _models[settings.sentiment_backend] = model
+                model = TransformerModel.from_settings(settings)
+            else:
+                from sentiment.lexicon import VaderModel
+
+                model = VaderModel()
+            _models[key] = model
         return model

@@ -10,6 +10,7 @@ from core.sql import refresh_stale_statistics
 from core.timeutil import utcnow
 from sentiment import repository
 from sentiment.classifier import SentimentModel
+from sentiment.langid import detect
 from sentiment.models import ScoreStatus
 from sentiment.schemas import ScoreReport
 
@@ -19,9 +20,13 @@ log = logging.getLogger(__name__)
 UNDETERMINED = {"und", "zxx", "qme", "qht", ""}
 
 
-def _supported(model: SentimentModel, language: str | None) -> bool:
-    if model.languages is None or language is None:
+def _supported(model: SentimentModel, language: str | None, text: str) -> bool:
+    if model.languages is None:
         return True
+    if language is None:
+        # The platform gave no language: detect it (short or emoji-only texts come back
+        # "und" and are scored).
+        language, _ = detect(text)
     lang = language.lower().split("-")[0]
     return lang in UNDETERMINED or lang in model.languages
 
@@ -44,7 +49,9 @@ def score_pending(session: Session, model: SentimentModel, *, limit: int = 256) 
     rows = []
     to_score: list[tuple[int, str]] = []
     for mention_id, text, title, language in pending:
-        if not _supported(model, language):
+        # A review's title carries as much opinion as its body.
+        full = f"{title}. {text}" if title else text
+        if not _supported(model, language, full):
             rows.append(
                 {
                     "mention_id": mention_id,
@@ -56,8 +63,7 @@ def score_pending(session: Session, model: SentimentModel, *, limit: int = 256) 
             )
             report.unsupported_language += 1
             continue
-        # A review's title carries as much opinion as its body.
-        to_score.append((mention_id, f"{title}. {text}" if title else text))
+        to_score.append((mention_id, full))
     predictions = model.predict([text for _, text in to_score]) if to_score else []
     for (mention_id, _), pred in zip(to_score, predictions, strict=True):
         rows.append(

@@ -100,7 +100,11 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings isolated from the developer's environment."""
-    return Settings(database_url=f"sqlite:///{tmp_path / 'unused.db'}", _env_file=None)
+    return Settings(
+        database_url=f"sqlite:///{tmp_path / 'unused.db'}",
+        sentiment_backend="lexicon",
+        _env_file=None,
+    )
 
 
 def mention(external_id: str, text: str = "hello", **kw: Any) -> MentionCreate:

@@ -47,6 +47,21 @@ def test_unsupported_language_is_marked_not_guessed(session):
     assert es.status == "unsupported_language" and es.label is None
 
 
+def test_language_is_detected_when_the_platform_gave_none(session):
+    collect.ingest(
+        session,
+        [
+            mention("1", "Das ist ein furchtbar schlechter Service und ich bin wütend"),
+            mention("2", "@united thanks"),  # too short to tell: "und", scored
+            mention("3", "my flight was delayed three hours and nobody told us why"),
+        ],
+    )
+    report = service.score_pending(session, FakeModel())
+    assert (report.scored, report.unsupported_language) == (2, 1)
+    de = session.scalar(select(SentimentResult).where(SentimentResult.status != "scored"))
+    assert de.mention_id is not None and de.label is None
+
+
 def test_batches_respect_the_limit(session):
     collect.ingest(session, [mention(str(i), "ok") for i in range(7)])
     model = FakeModel()

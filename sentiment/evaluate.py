@@ -1,0 +1,214 @@
+"""Metrics for 3-class sentiment: macro-recall, accuracy, per-class P/R/F1, confusion matrix.
+
+Pure Python (no numpy, no torch), so the CLI and tests can use it with any backend.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sentiment.classifier import LABELS
+
+# Spellings of the three classes found in public data sets (SemEval, airline tweets, TweetEval).
+_ALIASES = {
+    "negative": "negative",
+    "neg": "negative",
+    "-1": "negative",
+    "neutral": "neutral",
+    "neu": "neutral",
+    "0": "neutral",
+    "positive": "positive",
+    "pos": "positive",
+    "1": "positive",
+    "+1": "positive",
+}
+
+# Airline tweets whose id falls in bucket 0 of 5 are held out of training (see train.py).
+HOLDOUT_BUCKETS = 5
+
+
+def normalise_label(value: object) -> str | None:
+    """'Negative', 'neg', '-1' → 'negative'; None for anything that is not one of the classes."""
+    if value is None:
+        return None
+    return _ALIASES.get(str(value).strip().lower())
+
+
+def airline_holdout(tweet_id: str) -> bool:
+    """True for the fifth of the airline tweets that training never sees (stable id hash)."""
+    digest = hashlib.sha256(str(tweet_id).strip().encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % HOLDOUT_BUCKETS == 0
+
+
+_SPACE = re.compile(r"\s+")
+_HANDLE = re.compile(r"@\w+")
+_URL = re.compile(r"https?://\S+|www\.\S+")
+
+
+def dedupe_key(text: str) -> str:
+    """A text's identity for de-duplication: lower case, handles/URLs dropped, spaces folded."""
+    text = _URL.sub(" ", _HANDLE.sub(" ", text.lower()))
+    return _SPACE.sub(" ", text).strip()
+
+
+@dataclass
+class ClassScores:
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+@dataclass
+class EvalReport:
+    """Scores of predicted against gold labels over the three classes."""
+
+    n: int
+    accuracy: float
+    macro_recall: float
+    macro_f1: float
+    per_class: dict[str, ClassScores]
+    # confusion[i][j]: gold LABELS[i] predicted as LABELS[j]
+    confusion: list[list[int]]
+    labels: list[str] = field(default_factory=lambda: list(LABELS))
+    unscored: int = 0  # rows with a gold label but no prediction (errors, other languages)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict."""
+        return asdict(self)
+
+
+def _ratio(num: int, den: int) -> float:
+    return num / den if den else 0.0
+
+
+def evaluate(gold: Sequence[str], predicted: Sequence[str | None]) -> EvalReport:
+    """Compare label sequences; a None prediction counts as wrong and as `unscored`."""
+    if len(gold) != len(predicted):
+        raise ValueError(f"{len(gold)} gold labels but {len(predicted)} predictions")
+    index = {label: i for i, label in enumerate(LABELS)}
+    confusion = [[0] * len(LABELS) for _ in LABELS]
+    unscored = 0
+    correct = 0
+    for g, p in zip(gold, predicted, strict=True):
+        if g not in index:
+            raise ValueError(f"gold label {g!r} is not one of {', '.join(LABELS)}")
+        if p is None or p not in index:
+            unscored += 1
+            continue
+        confusion[index[g]][index[p]] += 1
+        correct += g == p
+    per_class: dict[str, ClassScores] = {}
+    for i, label in enumerate(LABELS):
+        tp = confusion[i][i]
+        support = sum(1 for g in gold if g == label)
+        predicted_as = sum(confusion[r][i] for r in range(len(LABELS)))
+        precision = _ratio(tp, predicted_as)
+        recall = _ratio(tp, support)
+        f1 = _ratio(2 * tp, predicted_as + support)
+        per_class[label] = ClassScores(precision, recall, f1, support)
+    present = [c for c in per_class.values() if c.support]
+    return EvalReport(
+        n=len(gold),
+        accuracy=_ratio(correct, len(gold)),
+        macro_recall=sum(c.recall for c in present) / len(present) if present else 0.0,
+        macro_f1=sum(c.f1 for c in present) / len(present) if present else 0.0,
+        per_class=per_class,
+        confusion=confusion,
+        unscored=unscored,
+    )
+
+
+def format_report(report: EvalReport, title: str = "") -> str:
+    """Human-readable report: headline scores, per-class table, confusion matrix."""
+    lines = [title] if title else []
+    lines.append(
+        f"n={report.n}  macro-recall={report.macro_recall:.4f}  "
+        f"accuracy={report.accuracy:.4f}  macro-F1={report.macro_f1:.4f}"
+        + (f"  unscored={report.unscored}" if report.unscored else "")
+    )
+    lines.append(f"{'class':<10}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}")
+    for label, c in report.per_class.items():
+        lines.append(
+            f"{label:<10}{c.precision:>10.4f}{c.recall:>10.4f}{c.f1:>10.4f}{c.support:>10}"
+        )
+    lines.append("confusion (rows: gold, columns: predicted)")
+    lines.append(f"{'':<10}" + "".join(f"{label:>10}" for label in report.labels))
+    for label, row in zip(report.labels, report.confusion, strict=True):
+        lines.append(f"{label:<10}" + "".join(f"{n:>10}" for n in row))
+    return "\n".join(lines)
+
+
+@dataclass
+class LabelledRows:
+    """Texts with gold labels read from a CSV; rows without a usable label are counted."""
+
+    texts: list[str]
+    labels: list[str]
+    ids: list[str]
+    skipped: int = 0
+
+
+def _raise_csv_limit() -> None:
+    limit = sys.maxsize
+    while True:
+        try:
+            csv.field_size_limit(limit)
+            return
+        except OverflowError:
+            limit //= 10
+
+
+def read_labelled_csv(
+    path: Path,
+    text_column: str = "text",
+    label_column: str = "label",
+    id_column: str = "tweet_id",
+) -> LabelledRows:
+    """Read (text, label) rows; invalid UTF-8 is replaced, unknown labels are skipped."""
+    _raise_csv_limit()
+    with open(path, encoding="utf-8", errors="replace", newline="") as f:
+        reader = csv.DictReader(f)
+        columns = reader.fieldnames or []
+        for col in (text_column, label_column):
+            if col not in columns:
+                raise ValueError(
+                    f"{path}: no column {col!r} (columns: {', '.join(columns) or 'none'})"
+                )
+        out = LabelledRows([], [], [])
+        for i, row in enumerate(reader):
+            label = normalise_label(row.get(label_column))
+            text = row.get(text_column)
+            if label is None or text is None:
+                out.skipped += 1
+                continue
+            out.texts.append(text)
+            out.labels.append(label)
+            out.ids.append(str(row.get(id_column) or i))
+        return out
+
+
+def only_holdout(rows: LabelledRows) -> LabelledRows:
+    """Keep the rows whose id falls in the held-out bucket (`airline_holdout`)."""
+    keep = [i for i, tid in enumerate(rows.ids) if airline_holdout(tid)]
+    return LabelledRows(
+        [rows.texts[i] for i in keep],
+        [rows.labels[i] for i in keep],
+        [rows.ids[i] for i in keep],
+        rows.skipped,
+    )
+
+
+def label_counts(labels: Iterable[str]) -> dict[str, int]:
+    """How many of each class, in LABELS order."""
+    counts = dict.fromkeys(LABELS, 0)
+    for label in labels:
+        counts[label] = counts.get(label, 0) + 1
+    return counts

@@ -1,0 +1,145 @@
+"""Training pipeline: a tiny run on synthetic rows writes a model the loader accepts."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+# Before transformers is imported (importorskip imports it): huggingface_hub reads this once.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+pytest.importorskip("torch", reason="torch not installed: training needs it")
+pytest.importorskip("transformers", reason="transformers not installed: training needs it")
+pytest.importorskip("peft", reason="peft not installed: training needs it")
+
+from core.errors import ConfigError
+from sentiment.evaluate import airline_holdout, dedupe_key
+from sentiment.train import (
+    AIRLINE,
+    DEFAULT_DATA_DIR,
+    SEMEVAL_TRAIN,
+    TrainConfig,
+    TrainingData,
+    class_weights,
+    length_grouped_batches,
+    load_training_data,
+    train,
+)
+from sentiment.transformer import TransformerModel
+
+SHARED = DEFAULT_DATA_DIR
+needs_shared = pytest.mark.skipif(
+    not (SHARED / SEMEVAL_TRAIN).is_file(),
+    reason=f"shared data sets absent ({SHARED.resolve()}): run from the project root "
+    "next to ../shared",
+)
+
+NEG = ["this is awful", "worst delay ever", "lost my bag again", "terrible service"]
+NEU = ["the flight leaves at 9", "gate changed to b7", "landing in denver", "ticket number 12"]
+POS = ["love this crew", "great flight thanks", "amazing service", "best airline ever"]
+
+
+def synthetic(n: int) -> list[tuple[str, int]]:
+    rows = []
+    for i in range(n):
+        label = i % 3
+        rows.append(((NEG, NEU, POS)[label][i % 4] + f" #{i}", label))
+    return rows
+
+
+def test_tiny_training_run_writes_a_loadable_model(tmp_path):
+    started = time.perf_counter()
+    out = tmp_path / "tiny"
+    out.mkdir()
+    (out / "README.md").write_text("model card")  # a card next to the model survives training
+    data = TrainingData(train=synthetic(64), val=synthetic(12), sources={"synthetic": 64})
+    config = TrainConfig(
+        output_dir=out, name="tiny", batch_size=16, max_steps=4, evals_per_epoch=2, threads=2
+    )
+    lines: list[str] = []
+    meta = train(config, data=data, echo=lines.append)
+
+    assert (out / "README.md").read_text() == "model card"
+    for name in ("adapter_config.json", "adapter_model.safetensors", "socialcrm.json"):
+        assert (out / name).is_file(), name
+    assert (out / "tokenizer_config.json").is_file()
+    stored = json.loads((out / "socialcrm.json").read_text())
+    assert stored == json.loads(json.dumps(meta))
+    for key in ("name", "version", "base", "labels", "max_length", "trained_on",
+                "hyperparameters", "val_scores", "train_seconds", "hardware"):  # fmt: skip
+        assert key in stored, key
+    assert stored["steps"] == 4 and stored["labels"] == ["negative", "neutral", "positive"]
+    assert [e["step"] for e in stored["val_scores"]["history"]] == [2, 4]
+    assert sum(f.stat().st_size for f in out.iterdir()) < 8_000_000
+    assert any("eval step 4" in line for line in lines)
+
+    model = TransformerModel.load(str(out), threads=2)
+    assert model.name == "tiny" and model.version == stored["version"] + "+int8"
+    preds = model.predict(["love it", "", "awful"])
+    assert len(preds) == 3
+    assert time.perf_counter() - started < 30
+
+
+def test_class_weights_are_sqrt_inverse_with_mean_one():
+    w = class_weights([0] * 10 + [1] * 40 + [2] * 40)
+    assert np.mean(w) == pytest.approx(1.0)
+    assert w[0] / w[1] == pytest.approx(2.0)  # sqrt(40 / 10)
+    assert w[1] == pytest.approx(w[2])
+
+
+def test_length_grouped_batches_cover_every_row_once():
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(3, 60, size=1000).tolist()
+    batches = length_grouped_batches(lengths, 32, np.random.default_rng(1), group=4)
+    flat = [i for b in batches for i in b]
+    assert sorted(flat) == list(range(1000))
+    assert all(len(b) <= 32 for b in batches)
+
+    def spread(bs):
+        return np.mean([max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in bs])
+
+    shuffled = np.random.default_rng(2).permutation(1000).tolist()
+    plain = [shuffled[i : i + 32] for i in range(0, 1000, 32)]
+    assert spread(batches) < spread(plain) / 2  # similar lengths together: little padding
+    again = length_grouped_batches(lengths, 32, np.random.default_rng(1), group=4)
+    assert again == batches
+
+
+def test_missing_data_dir_is_a_clear_error(tmp_path):
+    with pytest.raises(ConfigError, match="training data not found"):
+        load_training_data(tmp_path / "nowhere")
+
+
+def test_unknown_method_is_rejected(tmp_path):
+    data = TrainingData(train=synthetic(8), val=synthetic(3), sources={})
+    with pytest.raises(ConfigError, match="unknown training method"):
+        train(TrainConfig(output_dir=tmp_path, method="magic", max_steps=1), data=data)
+
+
+@needs_shared
+def test_shared_data_split_keeps_evaluation_texts_out_of_training():
+    data = load_training_data(SHARED)
+    val_keys = {dedupe_key(t) for t, _ in data.val}
+    assert not any(dedupe_key(t) in val_keys for t, _ in data.train)
+    air = data.sources[str(AIRLINE)]
+    assert air["rows"] > 4 * air["held_out_rows"] * 0.8
+    assert len(data.train) > 50_000 and len(data.val) == 1993
+    assert airline_holdout("570307876897628160") in (True, False)
+
+
+def test_cli_train_reports_missing_data(tmp_path):
+    from typer.testing import CliRunner
+
+    from sentiment.cli import app
+
+    res = CliRunner().invoke(
+        app, ["train", "--data-dir", str(tmp_path), "--output", str(tmp_path / "m")]
+    )
+    assert res.exit_code != 0
+    assert isinstance(res.exception, ConfigError)
+    assert "training data not found" in str(res.exception)
+    assert not Path(tmp_path / "m").exists()
