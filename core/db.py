@@ -42,7 +42,10 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # IMMEDIATE takes the write lock up front, waiting up to busy_timeout. A deferred
+    # transaction that reads first and writes later fails at once with "database is locked"
+    # when another writer committed in between (seen with the scheduler's jobs at start-up).
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
