@@ -40,19 +40,14 @@ import email.utils
 import io
 import json
 import os
-import platform as platform_module
 import random
 import re
-import secrets
-import sqlite3
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from importlib import metadata
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import parse_qs, urlsplit
@@ -60,12 +55,17 @@ from xml.sax.saxutils import escape
 
 import httpx
 import requests
-import sqlalchemy
+from common import (
+    Unavailable,
+    fresh_postgres,
+    fresh_sqlite,
+    machine_facts,
+    server_version,
+)
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
-from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from collectors import appstore, http, rss, service, twitter
@@ -724,52 +724,6 @@ def dropfolder_fixture(n: int, rng: random.Random, now: datetime, folder: Path) 
 # --------------------------------------------------------------------------------------------
 
 
-class Unavailable(Exception):
-    """The database server cannot be reached; the run goes on without it."""
-
-
-@contextmanager
-def fresh_sqlite() -> Iterator[tuple[str, str]]:
-    """A new SQLite file in a temporary directory: (url, description)."""
-    with tempfile.TemporaryDirectory(prefix="socialcrm-bench-") as tmp:
-        db = Path(tmp) / "bench.db"
-        yield f"sqlite:///{db}", str(db)
-
-
-@contextmanager
-def fresh_postgres(server_url: str) -> Iterator[tuple[str, str]]:
-    """CREATE DATABASE socialcrm_bench_<hex> on the server; always dropped afterwards."""
-    base = make_url(server_url)
-    admin = create_engine(
-        base.set(database="postgres"),
-        isolation_level="AUTOCOMMIT",
-        connect_args={"connect_timeout": 5},
-    )
-    name = f"socialcrm_bench_{secrets.token_hex(6)}"
-    try:
-        try:
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-        except SQLAlchemyError as exc:
-            first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-            raise Unavailable(first[0] if first else type(exc).__name__) from None
-        try:
-            url = base.set(database=name).render_as_string(hide_password=False)
-            yield url, f"database {name} on {base.host}:{base.port or 5432}"
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
-
-
-def _server_version(engine: Engine) -> str:
-    with engine.connect() as conn:
-        if engine.dialect.name == "sqlite":
-            return f"SQLite {conn.scalar(text('select sqlite_version()'))}"
-        return str(conn.scalar(text("select version()")))
-
-
 # --------------------------------------------------------------------------------------------
 # Measurement
 # --------------------------------------------------------------------------------------------
@@ -905,39 +859,6 @@ def bench_platform(kind: str, url: str, fixture: Fixture, settings: Settings) ->
 # --------------------------------------------------------------------------------------------
 
 
-def _dist_version(dist: str) -> str:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def machine_facts() -> dict[str, str]:
-    """CPU, cores and library versions (the database server version is per database)."""
-    cpu = platform_module.processor() or platform_module.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "cpu": cpu,
-        "cores": str(os.cpu_count()),
-        "python": platform_module.python_version(),
-        "sqlalchemy": sqlalchemy.__version__,
-        "sqlite3": sqlite3.sqlite_version,
-        "psycopg": _dist_version("psycopg"),
-        "tweepy": _dist_version("tweepy"),
-        "requests": _dist_version("requests"),
-        "httpx": _dist_version("httpx"),
-        "feedparser": _dist_version("feedparser"),
-        "pydantic": _dist_version("pydantic"),
-        "platform": platform_module.platform(),
-    }
-
-
 def _fmt(value: float | None, spec: str) -> str:
     return "-" if value is None else format(value, spec)
 
@@ -1000,7 +921,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     # With --json the tables go to stderr so stdout stays machine-readable.
     out = sys.stderr if args.json else sys.stdout
-    facts = machine_facts()
+    facts = machine_facts(
+        [
+            ("tweepy", "tweepy"),
+            ("requests", "requests"),
+            ("httpx", "httpx"),
+            ("feedparser", "feedparser"),
+            ("pydantic", "pydantic"),
+        ]
+    )
     print("social-crm collection throughput (replayed fixtures, no network)", file=out)
     for key, value in facts.items():
         print(f"   {key:<11}{value}", file=out)
@@ -1057,7 +986,7 @@ def main(argv: list[str] | None = None) -> int:
                         if not version:
                             engine = make_engine(url)
                             try:
-                                version = _server_version(engine)
+                                version = server_version(engine)
                             finally:
                                 engine.dispose()
                         results.append(bench_platform(kind, url, fx, settings))

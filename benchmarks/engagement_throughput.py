@@ -35,26 +35,27 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform as platform_module
 import random
-import secrets
-import sqlite3
 import sys
-import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from importlib import metadata
 from pathlib import Path
 from typing import Any, TextIO
 
-import sqlalchemy
-from sqlalchemy import Engine, create_engine, func, select, text
+from common import (
+    Unavailable,
+    fresh_postgres,
+    fresh_sqlite,
+    loadavg,
+    machine_facts,
+    server_settings,
+    server_version,
+)
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from collectors import service as collect
@@ -315,45 +316,6 @@ def generate_burst(n: int, seed: int, end: datetime) -> tuple[list[MentionCreate
 # --------------------------------------------------------------------------------------------
 
 
-class Unavailable(Exception):
-    """The database server cannot be reached; the run goes on without it."""
-
-
-@contextmanager
-def fresh_sqlite() -> Iterator[tuple[str, str]]:
-    """A new SQLite file in a temporary directory: (url, description)."""
-    with tempfile.TemporaryDirectory(prefix="socialcrm-bench-") as tmp:
-        db = Path(tmp) / "bench.db"
-        yield f"sqlite:///{db}", str(db)
-
-
-@contextmanager
-def fresh_postgres(server_url: str) -> Iterator[tuple[str, str]]:
-    """CREATE DATABASE socialcrm_bench_<hex> on the server; always dropped afterwards."""
-    base = make_url(server_url)
-    admin = create_engine(
-        base.set(database="postgres"),
-        isolation_level="AUTOCOMMIT",
-        connect_args={"connect_timeout": 5},
-    )
-    name = f"socialcrm_bench_{secrets.token_hex(6)}"
-    try:
-        try:
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-        except SQLAlchemyError as exc:
-            first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-            raise Unavailable(first[0] if first else type(exc).__name__) from None
-        try:
-            url = base.set(database=name).render_as_string(hide_password=False)
-            yield url, f"database {name} on {base.host}:{base.port or 5432}"
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
-
-
 # --------------------------------------------------------------------------------------------
 # Measurement
 # --------------------------------------------------------------------------------------------
@@ -389,36 +351,9 @@ class DatabaseRun:
     facts: dict[str, Any] = field(default_factory=dict)
 
 
-def _loadavg() -> str:
-    try:
-        one, five, fifteen = os.getloadavg()
-    except OSError:
-        return "n/a"
-    return f"{one:.2f} {five:.2f} {fifteen:.2f}"
-
-
 def _scalar(factory: sessionmaker[Session], stmt: Any) -> int:
     with factory() as session:
         return int(session.scalar(stmt) or 0)
-
-
-def _server_version(engine: Engine) -> str:
-    with engine.connect() as conn:
-        if engine.dialect.name == "sqlite":
-            return f"SQLite {conn.scalar(text('select sqlite_version()'))}"
-        return str(conn.scalar(text("select version()")))
-
-
-def _server_settings(engine: Engine) -> dict[str, str]:
-    if engine.dialect.name == "sqlite":
-        with engine.connect() as conn:
-            return {
-                "journal_mode": str(conn.scalar(text("pragma journal_mode"))),
-                "synchronous": str(conn.scalar(text("pragma synchronous"))),
-            }
-    names = ("autovacuum", "shared_buffers", "synchronous_commit", "fsync")
-    with engine.connect() as conn:
-        return {name: str(conn.scalar(text(f"show {name}"))) for name in names}
 
 
 def _undelivered(factory: sessionmaker[Session], subscription_id: int) -> int:
@@ -783,17 +718,17 @@ def bench_database(
     engine = make_engine(settings.database_url)
     try:
         factory = make_session_factory(engine)
-        load = _loadavg()
+        load = loadavg()
         t0 = time.perf_counter()
         upgrade(engine)
-        run = DatabaseRun(kind, _server_version(engine), location, time.perf_counter() - t0)
+        run = DatabaseRun(kind, server_version(engine), location, time.perf_counter() - t0)
         run.load_before = load
-        run.server_settings = _server_settings(engine)
+        run.server_settings = server_settings(engine)
         bench_tasks(run, factory, settings, burst, model)
         subscriptions = bench_webhooks(run, factory, settings, args.events)
         _disable(factory, subscriptions)
         bench_replies(run, factory, settings, args.replies)
-        run.load_after = _loadavg()
+        run.load_after = loadavg()
         return run
     finally:
         engine.dispose()
@@ -802,37 +737,6 @@ def bench_database(
 # --------------------------------------------------------------------------------------------
 # Report
 # --------------------------------------------------------------------------------------------
-
-
-def _dist_version(dist: str) -> str:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def machine_facts() -> dict[str, str]:
-    """CPU, cores, load and library versions (the database server version is per run)."""
-    cpu = platform_module.processor() or platform_module.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "cpu": cpu,
-        "cores": str(os.cpu_count()),
-        "load avg": f"{_loadavg()} (1, 5, 15 min, at start)",
-        "python": platform_module.python_version(),
-        "sqlalchemy": sqlalchemy.__version__,
-        "sqlite3": sqlite3.sqlite_version,
-        "psycopg": _dist_version("psycopg"),
-        "httpx": _dist_version("httpx"),
-        "vader": _dist_version("vaderSentiment"),
-        "platform": platform_module.platform(),
-    }
 
 
 def print_run(run: DatabaseRun, out: TextIO) -> None:
@@ -927,7 +831,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     # With --json the tables go to stderr so stdout stays machine-readable.
     out = sys.stderr if args.json else sys.stdout
-    facts = machine_facts()
+    facts = machine_facts([("httpx", "httpx"), ("vader", "vaderSentiment")])
     print("social-crm engagement throughput", file=out)
     for key, value in facts.items():
         print(f"   {key:<11}{value}", file=out)

@@ -19,25 +19,26 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
-import secrets
-import sqlite3
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from importlib import metadata
 from pathlib import Path
 from typing import Any, TextIO
 
-import sqlalchemy
-from sqlalchemy import Engine, create_engine, func, select, text
+from common import (
+    Unavailable,
+    fresh_postgres,
+    fresh_sqlite,
+    machine_facts,
+    server_settings,
+    server_version,
+)
+from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 
 from cli.importer import import_file
 from collectors.models import Mention
@@ -307,45 +308,6 @@ def write_jsonl(path: Path, n: int, seed: int) -> int:
 # --------------------------------------------------------------------------------------------
 
 
-class Unavailable(Exception):
-    """The database server cannot be reached; the run goes on without it."""
-
-
-@contextmanager
-def fresh_sqlite() -> Iterator[tuple[str, str]]:
-    """A new SQLite file in a temporary directory: (url, description)."""
-    with tempfile.TemporaryDirectory(prefix="socialcrm-bench-") as tmp:
-        db = Path(tmp) / "bench.db"
-        yield f"sqlite:///{db}", str(db)
-
-
-@contextmanager
-def fresh_postgres(server_url: str) -> Iterator[tuple[str, str]]:
-    """CREATE DATABASE socialcrm_bench_<hex> on the server; always dropped afterwards."""
-    base = make_url(server_url)
-    admin = create_engine(
-        base.set(database="postgres"),
-        isolation_level="AUTOCOMMIT",
-        connect_args={"connect_timeout": 5},
-    )
-    name = f"socialcrm_bench_{secrets.token_hex(6)}"
-    try:
-        try:
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-        except SQLAlchemyError as exc:
-            first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-            raise Unavailable(first[0] if first else type(exc).__name__) from None
-        try:
-            url = base.set(database=name).render_as_string(hide_password=False)
-            yield url, f"database {name} on {base.host}:{base.port or 5432}"
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
-
-
 # --------------------------------------------------------------------------------------------
 # Measurement
 # --------------------------------------------------------------------------------------------
@@ -384,23 +346,6 @@ def _count(engine: Engine, column: Any) -> int:
         return int(conn.scalar(select(func.count(column))) or 0)
 
 
-def _server_version(engine: Engine) -> str:
-    with engine.connect() as conn:
-        if engine.dialect.name == "sqlite":
-            return f"SQLite {conn.scalar(text('select sqlite_version()'))}"
-        return str(conn.scalar(text("select version()")))
-
-
-def _server_settings(engine: Engine) -> dict[str, str]:
-    """Server settings that change the figures (autovacuum = automatic ANALYZE of new tables)."""
-    if engine.dialect.name == "sqlite":
-        with engine.connect() as conn:
-            return {"journal_mode": str(conn.scalar(text("pragma journal_mode")))}
-    names = ("autovacuum", "shared_buffers", "synchronous_commit")
-    with engine.connect() as conn:
-        return {name: str(conn.scalar(text(f"show {name}"))) for name in names}
-
-
 def bench_database(
     kind: str, url: str, location: str, path: Path, n: int, batch_size: int
 ) -> DatabaseRun:
@@ -411,8 +356,8 @@ def bench_database(
         factory = make_session_factory(engine)
         t0 = time.perf_counter()
         upgrade(engine)
-        run = DatabaseRun(kind, _server_version(engine), location, time.perf_counter() - t0)
-        run.server_settings = _server_settings(engine)
+        run = DatabaseRun(kind, server_version(engine), location, time.perf_counter() - t0)
+        run.server_settings = server_settings(engine)
 
         t0 = time.perf_counter()
         first = import_file(factory, settings, path, batch_size=batch_size, process=False)
@@ -450,34 +395,6 @@ def bench_database(
 # --------------------------------------------------------------------------------------------
 # Report
 # --------------------------------------------------------------------------------------------
-
-
-def _dist_version(dist: str) -> str:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def machine_facts() -> dict[str, str]:
-    """CPU, cores and library versions (the PostgreSQL version is per run)."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "cpu": cpu,
-        "cores": str(os.cpu_count()),
-        "python": platform.python_version(),
-        "sqlalchemy": sqlalchemy.__version__,
-        "sqlite3": sqlite3.sqlite_version,
-        "psycopg": _dist_version("psycopg"),
-        "platform": platform.platform(),
-    }
 
 
 def print_run(run: DatabaseRun, out: TextIO) -> None:
