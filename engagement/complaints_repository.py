@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, aliased
 from collectors.models import Author, Mention
 from engagement.models import Customer, CustomerIdentity, ResponseTask, TaskMention
 from sentiment.models import SentimentResult
+from sentiment.repository import is_latest_result
 
 
 def complaint_rows(
@@ -27,18 +28,6 @@ def complaint_rows(
     negative. Plain columns, not entities, so a long export holds no identity map.
     """
     result = aliased(SentimentResult)
-    newer = aliased(SentimentResult)
-    has_newer = (
-        select(newer.id)
-        .where(
-            newer.mention_id == result.mention_id,
-            or_(
-                newer.scored_at > result.scored_at,
-                and_(newer.scored_at == result.scored_at, newer.id > result.id),
-            ),
-        )
-        .exists()
-    )
     stmt = (
         select(
             Mention.id,
@@ -68,7 +57,7 @@ def complaint_rows(
         # author_id is unique among identities, so at most one customer per mention.
         .outerjoin(CustomerIdentity, CustomerIdentity.author_id == Mention.author_id)
         .outerjoin(Customer, Customer.id == CustomerIdentity.customer_id)
-        .where(Mention.is_brand.is_(False), result.label == "negative", ~has_newer)
+        .where(Mention.is_brand.is_(False), result.label == "negative", is_latest_result(result))
         .order_by(Mention.created_at, Mention.id)
         .limit(limit)
     )

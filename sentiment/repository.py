@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from collectors.models import Mention
@@ -48,22 +48,29 @@ def insert_results(session: Session, rows: Sequence[dict[str, Any]]) -> None:
         session.execute(stmt, list(rows))
 
 
+def is_latest_result(result: Any) -> ColumnElement[bool]:
+    """`result` (SentimentResult or an alias of it) is its mention's newest result: latest
+    scored_at, then highest id, whatever model produced it."""
+    newer = aliased(SentimentResult)
+    return ~(
+        select(newer.id)
+        .where(
+            newer.mention_id == result.mention_id,
+            or_(
+                newer.scored_at > result.scored_at,
+                and_(newer.scored_at == result.scored_at, newer.id > result.id),
+            ),
+        )
+        .exists()
+    )
+
+
 def latest_results(session: Session, mention_ids: Sequence[int]) -> dict[int, SentimentResult]:
     """The newest result per mention (whatever model produced it)."""
     if not mention_ids:
         return {}
-    newer = aliased(SentimentResult)
     stmt = select(SentimentResult).where(
-        SentimentResult.mention_id.in_(mention_ids),
-        ~select(newer.id)
-        .where(
-            and_(
-                newer.mention_id == SentimentResult.mention_id,
-                (newer.scored_at > SentimentResult.scored_at)
-                | and_(newer.scored_at == SentimentResult.scored_at, newer.id > SentimentResult.id),
-            )
-        )
-        .exists(),
+        SentimentResult.mention_id.in_(mention_ids), is_latest_result(SentimentResult)
     )
     return {r.mention_id: r for r in session.scalars(stmt)}
 

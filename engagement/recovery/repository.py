@@ -35,6 +35,7 @@ from engagement.models import (
     TaskStatus,
 )
 from sentiment.models import SentimentResult
+from sentiment.repository import is_latest_result
 
 FINISHED_STATUSES = (TaskStatus.resolved.value, TaskStatus.closed.value)
 # A task is a complaint when one of these reasons opened it ("negative+key_customer" too).
@@ -54,20 +55,8 @@ def complaint_clause() -> ColumnElement[bool]:
 def _usable_latest(result: Any) -> ColumnElement[bool]:
     """`result` is its mention's newest result (the rule of sentiment.repository.latest_results)
     and carries a label and probabilities (an unsupported-language result does not)."""
-    newer = aliased(SentimentResult)
-    has_newer = (
-        select(newer.id)
-        .where(
-            newer.mention_id == result.mention_id,
-            or_(
-                newer.scored_at > result.scored_at,
-                and_(newer.scored_at == result.scored_at, newer.id > result.id),
-            ),
-        )
-        .exists()
-    )
     return and_(
-        ~has_newer,
+        is_latest_result(result),
         result.label.is_not(None),
         result.p_positive.is_not(None),
         result.p_negative.is_not(None),
