@@ -83,6 +83,14 @@ class EngageReport(BaseModel):
     reopened: int = 0
     opened_task_ids: list[int] = Field(default_factory=list)
 
+    def add(self, other: EngageReport) -> None:
+        """Accumulate another pass's counts."""
+        self.examined += other.examined
+        self.opened += other.opened
+        self.attached += other.attached
+        self.reopened += other.reopened
+        self.opened_task_ids.extend(other.opened_task_ids)
+
 
 class EscalationReport(BaseModel):
     """What one run of the SLA escalation job did."""

@@ -48,10 +48,7 @@ def score_pending(
             report = sentiment.score_pending(session, model, limit=settings.score_batch_size)
         if report.scored + report.unsupported_language == 0:
             break
-        total.scored += report.scored
-        total.unsupported_language += report.unsupported_language
-        for label, n in report.by_label.items():
-            total.by_label[label] = total.by_label.get(label, 0) + n
+        total.add(report)
     if total.scored or total.unsupported_language:
         log.info("scored mentions", extra={"scored": total.scored, "labels": total.by_label})
     return total
@@ -77,11 +74,7 @@ def engage_pending(
             )
         if report.examined == 0:
             break
-        total.examined += report.examined
-        total.opened += report.opened
-        total.attached += report.attached
-        total.reopened += report.reopened
-        total.opened_task_ids.extend(report.opened_task_ids)
+        total.add(report)
     if total.examined:
         log.info(
             "engaged mentions",
@@ -101,15 +94,8 @@ def process_pending(
     while True:
         s = score_pending(session_factory, settings, model)
         e = engage_pending(session_factory, settings)
-        score.scored += s.scored
-        score.unsupported_language += s.unsupported_language
-        for label, n in s.by_label.items():
-            score.by_label[label] = score.by_label.get(label, 0) + n
-        engage.examined += e.examined
-        engage.opened += e.opened
-        engage.attached += e.attached
-        engage.reopened += e.reopened
-        engage.opened_task_ids.extend(e.opened_task_ids)
+        score.add(s)
+        engage.add(e)
         if s.scored + s.unsupported_language == 0 and e.examined == 0:
             return PipelineReport(score, engage)
 

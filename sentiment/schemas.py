@@ -31,3 +31,10 @@ class ScoreReport(BaseModel):
     scored: int = 0
     unsupported_language: int = 0
     by_label: dict[str, int] = {}
+
+    def add(self, other: ScoreReport) -> None:
+        """Accumulate another pass's counts."""
+        self.scored += other.scored
+        self.unsupported_language += other.unsupported_language
+        for label, n in other.by_label.items():
+            self.by_label[label] = self.by_label.get(label, 0) + n

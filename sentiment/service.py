@@ -95,7 +95,4 @@ def score_all_pending(
         session.flush()
         if report.scored + report.unsupported_language == 0:
             return total
-        total.scored += report.scored
-        total.unsupported_language += report.unsupported_language
-        for label, n in report.by_label.items():
-            total.by_label[label] = total.by_label.get(label, 0) + n
+        total.add(report)
