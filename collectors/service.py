@@ -32,11 +32,13 @@ def bound_raw(raw: dict[str, Any] | None, max_bytes: int) -> dict[str, Any] | No
     """Keep a raw payload only while it stays under max_bytes as JSON."""
     if raw is None:
         return None
-    size = len(json.dumps(raw, default=str).encode())
+    encoded = json.dumps(raw, default=str)
+    size = len(encoded.encode())
     if size > max_bytes:
         return {"_omitted": f"raw payload of {size} bytes exceeded {max_bytes}"}
     # JSON round trip: drops NULs from strings and anything the column cannot hold.
-    return json.loads(json.dumps(raw, default=str).replace("\\u0000", ""))
+    result: dict[str, Any] = json.loads(encoded.replace("\\u0000", ""))
+    return result
 
 
 def ingest(
