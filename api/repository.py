@@ -36,11 +36,3 @@ def list_keys(session: Session) -> list[ApiKey]:
 def get_key(session: Session, key_id: int) -> ApiKey | None:
     """One key."""
     return session.get(ApiKey, key_id)
-
-
-def count_active_keys(session: Session, name: str | None = None) -> int:
-    """How many non-revoked keys exist (optionally with this name)."""
-    stmt = select(ApiKey.id).where(ApiKey.revoked_at.is_(None))
-    if name is not None:
-        stmt = stmt.where(ApiKey.name == name)
-    return len(list(session.scalars(stmt)))

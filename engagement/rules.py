@@ -340,13 +340,6 @@ def is_question(text: str) -> bool:
     return "?" in low or any(phrase in low for phrase in REQUEST_PHRASES)
 
 
-def decide(
-    mention: Mention, result: SentimentResult | None, *, negative_threshold: float = 0.5
-) -> Decision:
-    """Apply the default rules to a mention without customer or brand context."""
-    return evaluate(default_rules(negative_threshold), Context(mention, result))
-
-
 def thread_key(mention: Mention) -> str:
     """The conversation a mention belongs to: its thread, else the mention itself."""
     if mention.thread_id:

@@ -227,10 +227,6 @@ def test_brand_posts_never_match():
     assert _decide(_m("awful", brand=True), _r("negative", 0.99)).opens is False
 
 
-def test_the_legacy_decide_uses_the_defaults():
-    assert rules.decide(_m("bad"), _r("negative", 0.9)).reason == "negative"
-
-
 # --- params validation and CRUD ----------------------------------------------------------------
 
 
