@@ -16,6 +16,7 @@ from api import web
 from api.deps import require_api_key
 from api.routes import (
     agents,
+    categories,
     complaints,
     customers,
     health,
@@ -26,6 +27,7 @@ from api.routes import (
     sources,
     tasks,
     templates,
+    trends,
     webhooks,
 )
 from core.db import make_engine, make_session_factory
@@ -109,6 +111,8 @@ def create_app(
     app.include_router(webhooks.router, prefix="/api/v1", dependencies=protected)
     app.include_router(complaints.router, prefix="/api/v1", dependencies=protected)
     app.include_router(reports.router, prefix="/api/v1", dependencies=protected)
+    app.include_router(trends.router, prefix="/api/v1", dependencies=protected)
+    app.include_router(categories.router, prefix="/api/v1", dependencies=protected)
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     return app

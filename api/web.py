@@ -13,11 +13,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from api.auth import verify_key
 from api.deps import COOKIE_NAME, SessionDep, web_key
 from api.models import ApiKey
+from collectors.models import Platform
 from core.errors import InvalidError, NotFoundError, SocialCrmError
 from core.timeutil import utcnow
 from engagement import agents as agent_service
@@ -26,6 +28,11 @@ from engagement import templates as template_service
 from engagement.customers import service as customers
 from engagement.recovery import service as recovery
 from engagement.replies import service as replies
+from sentiment import service as sentiment_service
+from sentiment import trends as trend_service
+from sentiment.models import ComplaintCategory
+from sentiment.schemas import CategoryCreate, CategoryUpdate
+from sentiment.trends_schemas import TrendBucket
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 router = APIRouter(include_in_schema=False)
@@ -349,6 +356,7 @@ def decide_suggestion(
     return RedirectResponse("/suggestions", status_code=303)
 
 
+PLATFORMS = tuple(p.value for p in Platform)
 REPORT_GROUPS = ("channel", "category", "agent", "compensation", "none")
 
 
@@ -375,6 +383,307 @@ def reports_page(
             "risk": recovery.retention_risk(session, limit=25),
             "key_name": key.name,
         },
+    )
+
+
+TREND_DAYS = (7, 30, 90)
+CHART_W, CHART_H, CHART_PAD, CHART_TOP = 720, 200, 44, 10
+
+
+def _trend_chart(buckets: list[TrendBucket]) -> dict[str, Any]:
+    """Geometry of the inline SVG: negative-WOM bars (left axis) and a negative-share line
+    (right axis, 0-100 %); computed here so the template holds no arithmetic."""
+    peak = max((b.wom_count for b in buckets), default=0) or 1
+    slot = (CHART_W - 2 * CHART_PAD) / max(len(buckets), 1)
+    # At most about eight date labels, or they overlap on a 90-day range.
+    every = max(1, -(-len(buckets) // 8))
+    bars, points = [], []
+    for i, b in enumerate(buckets):
+        x = CHART_PAD + i * slot
+        height = CHART_H * b.wom_count / peak
+        bars.append(
+            {
+                "x": round(x + slot * 0.1, 1),
+                "y": round(CHART_TOP + CHART_H - height, 1),
+                "w": round(slot * 0.8, 1),
+                "h": round(height, 1),
+                "cx": round(x + slot / 2, 1),
+                "label": b.start.strftime("%d %b") if i % every == 0 else "",
+                "bucket": b,
+            }
+        )
+        if b.negative_share is not None:
+            y = CHART_TOP + CHART_H * (1 - b.negative_share)
+            points.append((round(x + slot / 2, 1), round(y, 1)))
+    return {
+        "width": CHART_W,
+        "height": CHART_TOP + CHART_H + 30,
+        "left": CHART_PAD,
+        "right": CHART_W - CHART_PAD,
+        "top": CHART_TOP,
+        "base": CHART_TOP + CHART_H,
+        "peak": peak,
+        "bars": bars,
+        # Dots as well as the line: a lone point draws no line.
+        "points": points,
+        "line": " ".join(f"{px},{py}" for px, py in points),
+    }
+
+
+@router.get("/trends", response_class=HTMLResponse)
+def trends_page(
+    request: Request,
+    session: SessionDep,
+    key: KeyDep,
+    days: int = 30,
+    bucket: str = "day",
+    platform: str = "",
+) -> Response:
+    """Marketing's view of negative word of mouth: chart, categories, most harmful mentions."""
+    if key is None:
+        return _login_redirect()
+    days = days if days in TREND_DAYS else 30
+    bucket = bucket if bucket in ("day", "week") else "day"
+    platform = platform if platform in PLATFORMS else ""
+    since, until = trend_service.default_range(days)
+    report = trend_service.wom_trends(session, since, until, bucket, platform or None)
+    return templates.TemplateResponse(
+        request,
+        "trends.html",
+        {
+            "report": report,
+            "chart": _trend_chart(report.buckets),
+            "days": days,
+            "day_options": TREND_DAYS,
+            "platforms": PLATFORMS,
+            "key_name": key.name,
+        },
+    )
+
+
+# ------------------------------------------------------------------ complaint taxonomy
+
+MAX_POSITION = 1_000_000
+# Form limits above the schema's, so an over-long field is explained on the page by the
+# schema's own message instead of the API's JSON error.
+NameField = Annotated[str, Form(max_length=1_000)]
+DescriptionField = Annotated[str, Form(max_length=10_000)]
+ExamplesField = Annotated[str, Form(max_length=100_000)]
+PositionField = Annotated[str, Form(max_length=20)]
+
+
+def _lines(text: str) -> list[str]:
+    """A textarea's lines, stripped, without the empty ones."""
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _position(text: str) -> int | None:
+    """A form's position field: blank is None, anything else a bounded whole number."""
+    if not text.strip():
+        return None
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise InvalidError(f"position {text!r} is not a whole number") from None
+    if abs(value) > MAX_POSITION:
+        raise InvalidError(f"position must be between -{MAX_POSITION} and {MAX_POSITION}")
+    return value
+
+
+def _validation_message(exc: ValidationError) -> str:
+    """Pydantic's errors as one sentence an admin can act on."""
+    parts = []
+    for err in exc.errors():
+        loc = err.get("loc", ())
+        message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        if loc[:1] == ("key",) and err.get("type") == "string_pattern_mismatch":
+            message = (
+                "use lowercase letters, digits, '-' and '_', starting with a letter or digit "
+                "(at most 100 characters)"
+            )
+        if len(loc) == 2 and loc[0] == "examples" and isinstance(loc[1], int):
+            where = f"example {loc[1] + 1}"
+        else:
+            where = ".".join(str(part) for part in loc)
+        parts.append(f"{where}: {message}" if where else message)
+    return "; ".join(parts)
+
+
+def _category_form(category: ComplaintCategory) -> dict[str, Any]:
+    """A stored category as its edit form's values."""
+    return {
+        "name": category.name,
+        "description": category.description,
+        "examples": "\n".join(category.examples or []),
+        "enabled": category.enabled,
+        "position": str(category.position),
+    }
+
+
+def _categories_page(
+    request: Request,
+    session: Session,
+    key: ApiKey,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+    new: dict[str, str] | None = None,
+    edit_key: str | None = None,
+    edit: dict[str, Any] | None = None,
+) -> Response:
+    """The taxonomy page; after a failed form, that form keeps what the admin typed."""
+    rows = [
+        {
+            "category": c,
+            "form": edit if edit is not None and c.key == edit_key else _category_form(c),
+            "open": c.key == edit_key,
+        }
+        for c in sentiment_service.list_categories(session)
+    ]
+    return templates.TemplateResponse(
+        request,
+        "categories.html",
+        {
+            "rows": rows,
+            "new": new or {"key": "", "name": "", "description": "", "examples": ""},
+            "min_similarity": request.app.state.settings.category_min_similarity,
+            "key_name": key.name,
+            "csrf": csrf_token(request),
+            "error": error,
+        },
+        status_code=status_code,
+    )
+
+
+def _category_act(
+    request: Request,
+    session: Session,
+    key: ApiKey | None,
+    token: str,
+    action: Callable[[], Any],
+    *,
+    new: dict[str, str] | None = None,
+    edit_key: str | None = None,
+    edit: dict[str, Any] | None = None,
+) -> Response:
+    """Run one taxonomy change from a form: login and CSRF checked, errors shown on the page
+    with the admin's input kept (403 expired form, 404 gone, 409 conflict, 422 invalid)."""
+    if key is None:
+        return _login_redirect()
+    admin = key
+
+    def page(error: str, status_code: int) -> Response:
+        return _categories_page(
+            request,
+            session,
+            admin,
+            error=error,
+            status_code=status_code,
+            new=new,
+            edit_key=edit_key,
+            edit=edit,
+        )
+
+    if not _csrf_ok(request, token):
+        return page("The form expired; try again.", 403)
+    try:
+        action()
+    except ValidationError as exc:
+        session.rollback()
+        return page(_validation_message(exc), 422)
+    except SocialCrmError as exc:
+        session.rollback()
+        if isinstance(exc, NotFoundError):
+            return page(str(exc), 404)
+        return page(str(exc), 422 if isinstance(exc, InvalidError) else 409)
+    return RedirectResponse("/categories", status_code=303)
+
+
+@router.get("/categories", response_class=HTMLResponse)
+def categories_page(request: Request, session: SessionDep, key: KeyDep) -> Response:
+    """The brand's complaint taxonomy: what each category means, and forms to change it."""
+    if key is None:
+        return _login_redirect()
+    return _categories_page(request, session, key)
+
+
+@router.post("/categories")
+def web_create_category(
+    request: Request,
+    session: SessionDep,
+    key: KeyDep,
+    csrf: Token = "",
+    new_key: Annotated[str, Form(alias="key", max_length=200)] = "",
+    name: NameField = "",
+    description: DescriptionField = "",
+    examples: ExamplesField = "",
+) -> Response:
+    """Add a category; new negative mentions can fall into it at once."""
+
+    def run() -> Any:
+        data = CategoryCreate.model_validate(
+            {
+                "key": new_key.strip(),
+                "name": name,
+                "description": description,
+                "examples": _lines(examples),
+            }
+        )
+        return sentiment_service.create_category(session, data)
+
+    form = {"key": new_key, "name": name, "description": description, "examples": examples}
+    return _category_act(request, session, key, csrf, run, new=form)
+
+
+@router.post("/categories/{category_key}")
+def web_update_category(
+    request: Request,
+    session: SessionDep,
+    key: KeyDep,
+    category_key: str,
+    csrf: Token = "",
+    name: NameField = "",
+    description: DescriptionField = "",
+    examples: ExamplesField = "",
+    enabled: Annotated[str, Form(max_length=10)] = "",
+    position: PositionField = "",
+) -> Response:
+    """Reword, reorder, enable or disable a category (an unticked box disables it)."""
+
+    def run() -> Any:
+        changes: dict[str, Any] = {
+            "name": name,
+            "description": description,
+            "examples": _lines(examples),
+            "enabled": bool(enabled),
+        }
+        value = _position(position)
+        if value is not None:
+            changes["position"] = value
+        data = CategoryUpdate.model_validate(changes)
+        return sentiment_service.update_category(session, category_key, data)
+
+    form = {
+        "name": name,
+        "description": description,
+        "examples": examples,
+        "enabled": bool(enabled),
+        "position": position,
+    }
+    return _category_act(request, session, key, csrf, run, edit_key=category_key, edit=form)
+
+
+@router.post("/categories/{category_key}/delete")
+def web_delete_category(
+    request: Request, session: SessionDep, key: KeyDep, category_key: str, csrf: Token = ""
+) -> Response:
+    """Remove a category; results and tasks keep the key they were given."""
+    return _category_act(
+        request,
+        session,
+        key,
+        csrf,
+        lambda: sentiment_service.delete_category(session, category_key),
     )
 
 

@@ -9,6 +9,12 @@ peak RSS (`resource.getrusage` / `os.wait4`) belong to that configuration alone:
   cli-int8      `sentiment score --input tweets.txt --output out.jsonl` end to end (file
                 reading, language detection, JSON writing); the CLI's own rows/s excludes
                 the model load, the wall time includes everything from process start
+  job-int8      the scheduled job `score:pending` (read unscored mentions from the database,
+                score, WOM score and complaint category for the negatives, write results,
+                commit per batch) over N mentions stored in a fresh SQLite database first
+                (`--database-url` for another); the same process then times bare
+                `predict` on the same texts with the same model, so the job's share of the
+                bare model's speed is measured side by side
   vader         the lexicon fallback, bare, for reference
 
 Printed per configuration: import seconds (torch/transformers), load seconds
@@ -37,7 +43,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN_CSV = ROOT.parent / "shared" / "datasets" / "semeval-2017-task4a" / "train.csv"
-CONFIGS = ("bare-int8", "bare-fp32", "cli-int8", "vader")
+CONFIGS = ("bare-int8", "bare-fp32", "cli-int8", "job-int8", "vader")
 
 
 def tweets(n: int) -> tuple[list[str], str]:
@@ -54,11 +60,108 @@ def tweets(n: int) -> tuple[list[str], str]:
     return synthetic_tweets(n), "synthetic"
 
 
-def worker(config: str, path: Path, threads: int | None) -> dict[str, Any]:
+def job_worker(texts: list[str], threads: int | None, database_url: str | None) -> dict[str, Any]:
+    """Run inside the child process: the scoring job over stored mentions, then bare predict."""
+    import resource
+    from datetime import datetime, timedelta
+
+    from sqlalchemy import text
+
+    from collectors.schemas import MentionCreate
+    from collectors.service import ingest
+    from core.db import make_engine, make_session_factory, unit_of_work
+    from core.migrate import upgrade
+    from core.settings import Settings
+    from scheduler.jobs import score_pending
+    from sentiment import service as sentiment_service
+    from sentiment.categories import load_categoriser
+    from sentiment.classifier import load_model
+    from sentiment.schemas import CategoryUpdate
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = database_url or f"sqlite:///{tmp}/bench.db"
+        settings = Settings(
+            database_url=url,
+            sentiment_backend="transformer",
+            sentiment_threads=threads or 0,
+        )
+        engine = make_engine(url)
+        upgrade(engine)
+        factory = make_session_factory(engine)
+        start = datetime(2026, 1, 1)
+        for at in range(0, len(texts), 1000):
+            batch = [
+                MentionCreate(
+                    platform="twitter",
+                    external_id=f"bench-{i}",
+                    text=texts[i],
+                    created_at=start + timedelta(seconds=i),
+                    language="en",
+                    author={
+                        "id": f"a{i % 500}",
+                        "handle": f"user{i % 500}",
+                        "followers": (i * 37) % 5000,
+                    },
+                    metrics={"likes": i % 11},
+                )
+                for i in range(at, min(at + 1000, len(texts)))
+            ]
+            with unit_of_work(factory) as session:
+                ingest(session, batch)
+        t_load = time.perf_counter()
+        model = load_model(settings)
+        categoriser = load_categoriser(settings)
+        loaded = time.perf_counter() - t_load
+        model.predict(texts[:64])  # warm-up, as in the bare configurations
+        categoriser.embedder.embed(texts[:64])
+        t0 = time.perf_counter()
+        report = score_pending(
+            factory, settings, model, max_batches=1_000_000, categoriser=categoriser
+        )
+        job_s = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        model.predict(texts)
+        bare_s = time.perf_counter() - t1
+        # Again without categories (every category disabled), to show what they cost.
+        with unit_of_work(factory) as session:
+            session.execute(text("DELETE FROM sentiment_results"))
+            for category in sentiment_service.list_categories(session):
+                sentiment_service.update_category(
+                    session, category.key, CategoryUpdate(enabled=False)
+                )
+        t2 = time.perf_counter()
+        score_pending(factory, settings, model, max_batches=1_000_000, categoriser=categoriser)
+        plain_s = time.perf_counter() - t2
+        engine.dispose()
+    job_rate, bare_rate = len(texts) / job_s, len(texts) / bare_s
+    plain_rate = len(texts) / plain_s
+    return {
+        "config": "job-int8",
+        "model": f"{model.name} {model.version}",
+        "database": url.split(":", 1)[0] if database_url else "sqlite (temporary file)",
+        "load_s": round(loaded, 2),
+        "tweets_per_s": round(job_rate, 1),
+        "bare_tweets_per_s_same_process": round(bare_rate, 1),
+        "job_share_of_bare": round(job_rate / bare_rate, 3),
+        "job_without_categories_per_s": round(plain_rate, 1),
+        "job_without_categories_share_of_bare": round(plain_rate / bare_rate, 3),
+        "scored": report.scored,
+        "unsupported_language": report.unsupported_language,
+        "negative_wom": report.negative_wom,
+        "categories": report.by_category,
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
+
+
+def worker(
+    config: str, path: Path, threads: int | None, database_url: str | None = None
+) -> dict[str, Any]:
     """Run inside the child process: time one bare configuration."""
     import resource
 
     texts = path.read_text(encoding="utf-8").splitlines()
+    if config == "job-int8":
+        return job_worker(texts, threads, database_url)
     started = time.perf_counter()
     if config == "vader":
         from sentiment.lexicon import VaderModel
@@ -109,7 +212,9 @@ def _run_child(cmd: list[str], env: dict[str, str]) -> tuple[int, str, str, floa
         )
 
 
-def run_config(config: str, path: Path, n: int, threads: int | None) -> dict[str, Any]:
+def run_config(
+    config: str, path: Path, n: int, threads: int | None, database_url: str | None = None
+) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     if config == "cli-int8":
         out = path.with_suffix(".jsonl")
@@ -135,6 +240,8 @@ def run_config(config: str, path: Path, n: int, threads: int | None) -> dict[str
     cmd = [sys.executable, __file__, "--worker", config, "--texts", str(path)]
     if threads:
         cmd += ["--threads", str(threads)]
+    if database_url:
+        cmd += ["--database-url", database_url]
     code, stdout, err, wall, rss = _run_child(cmd, env)
     if code != 0:
         return {"config": config, "error": err.strip()[-500:]}
@@ -162,12 +269,15 @@ def main() -> None:
     parser.add_argument("--configs", default=",".join(CONFIGS), help="comma-separated")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (all cores)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--database-url", help="database for job-int8 (default: a temporary SQLite file)"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--texts", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         sys.path.insert(0, str(ROOT))
-        print(json.dumps(worker(args.worker, args.texts, args.threads)))
+        print(json.dumps(worker(args.worker, args.texts, args.threads, args.database_url)))
         return
 
     texts, origin = tweets(args.n)
@@ -179,7 +289,7 @@ def main() -> None:
         for config in [c.strip() for c in args.configs.split(",") if c.strip()]:
             if config not in CONFIGS:
                 parser.error(f"unknown config {config!r}; choose from {', '.join(CONFIGS)}")
-            results.append(run_config(config, path, len(texts), args.threads))
+            results.append(run_config(config, path, len(texts), args.threads, args.database_url))
             if not args.json:
                 print(json.dumps(results[-1]), file=sys.stderr)
     report: dict[str, Any] = {

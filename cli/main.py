@@ -15,6 +15,7 @@ from cli.customers import app as customers_app
 from cli.export import app as export_app
 from cli.replies import app as replies_app
 from cli.reports import app as reports_app
+from cli.sentiment import categories_app, rescore
 from cli.tasks import app as tasks_app
 from cli.webhooks import app as webhooks_app
 from core.db import make_engine, make_session_factory, unit_of_work
@@ -41,6 +42,8 @@ app.add_typer(import_app, name="import")
 app.add_typer(keys_app, name="apikeys")
 app.add_typer(demo_app, name="demo")
 app.add_typer(sources_app, name="sources")
+sentiment_app.command("rescore")(rescore)
+sentiment_app.add_typer(categories_app, name="categories")
 app.add_typer(sentiment_app, name="sentiment")
 app.add_typer(customers_app, name="customers")
 app.add_typer(tasks_app, name="tasks")

@@ -105,6 +105,20 @@ class Author(Base):
     )
 
 
+# Metrics that spread a post to people beyond the author's followers.
+ENGAGEMENT_METRICS = ("likes", "reposts", "upvotes")
+
+
+def engagement_count(metrics: dict[str, Any] | None) -> int:
+    """Sum of the engagement metrics present as integers (platforms omit or null some)."""
+    total = 0
+    for name in ENGAGEMENT_METRICS:
+        value = (metrics or {}).get(name)
+        if isinstance(value, int) and not isinstance(value, bool):
+            total += value
+    return total
+
+
 class Mention(Base):
     """One post, reply or review from a platform, stored once per (platform, external_id)."""
 
@@ -133,6 +147,11 @@ class Mention(Base):
     engaged_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     author: Mapped[Author | None] = relationship(lazy="joined")
+
+    @property
+    def engagement(self) -> int:
+        """Likes + reposts + upvotes: how far the mention has travelled beyond its author."""
+        return engagement_count(self.metrics)
 
     __table_args__ = (
         UniqueConstraint("platform", "external_id", name="uq_mentions_platform_external_id"),

@@ -39,9 +39,24 @@ class Settings(BaseSettings):
         default=0, ge=0, description="CPU threads for the transformer (0 = all cores)"
     )
     sentiment_quantize: bool = Field(
-        default=True, description="int8 dynamic quantisation of the transformer on CPU"
+        default=True,
+        description="int8 dynamic quantisation of the transformer and the category encoder on "
+        "CPU (about twice as fast; scores then shift slightly with the other texts in a batch)",
     )
     score_batch_size: int = Field(default=256, ge=1, description="Mentions scored per batch")
+    category_model: str = Field(
+        default="",
+        description="Sentence encoder that matches complaints to the category taxonomy: a local "
+        "Hugging Face directory or hub id; empty = the bundled all-MiniLM-L6-v2 (transformer "
+        "backend) or a bag of words (lexicon backend)",
+    )
+    category_min_similarity: float = Field(
+        default=0.15,
+        ge=-1.0,
+        le=1.0,
+        description="A complaint whose best category is less similar than this (cosine) is "
+        "left uncategorised",
+    )
 
     scheduler_enabled: bool = Field(
         default=True, description="Run the in-process scheduler inside `socialcrm run`"

@@ -50,7 +50,6 @@ LOW_RATING = 2  # reviews at or below this many stars need an answer (default ru
 HIGH_REACH = 10_000
 VERY_HIGH_REACH = 100_000
 HIGH_ENGAGEMENT = 100
-ENGAGEMENT_METRICS = ("likes", "reposts", "upvotes")
 VERY_NEGATIVE = 0.9
 DEFAULT_KEY_TIERS = ("vip", "business")
 # Complaint categories that are urgent whatever their reach.
@@ -300,13 +299,7 @@ def key_tiers(rules: Sequence[Rule]) -> set[str]:
 
 def engagement(mention: Mention) -> int:
     """Likes + reposts + upvotes of a mention."""
-    metrics = mention.metrics or {}
-    total = 0
-    for name in ENGAGEMENT_METRICS:
-        value = metrics.get(name)
-        if isinstance(value, int) and not isinstance(value, bool):
-            total += value
-    return total
+    return mention.engagement
 
 
 def is_key_customer(customer: Customer | None, params: KeyCustomerParams) -> bool:

@@ -14,6 +14,7 @@ from core.sql import refresh_stale_statistics
 from engagement import service as engagement
 from engagement.schemas import EngageReport
 from sentiment import service as sentiment
+from sentiment.categories import Categoriser, load_categoriser
 from sentiment.classifier import SentimentModel, load_model
 from sentiment.schemas import ScoreReport
 
@@ -38,19 +39,30 @@ def score_pending(
     settings: Settings,
     model: SentimentModel | None = None,
     max_batches: int = MAX_BATCHES_PER_RUN,
+    categoriser: Categoriser | None = None,
 ) -> ScoreReport:
     """Job `score:pending`: score unscored mentions, committing after every batch."""
     model = model or load_model(settings)
+    categoriser = categoriser or load_categoriser(settings)
     total = ScoreReport()
     for _ in range(max_batches):
         with unit_of_work(session_factory) as session:
             sentiment.refresh_statistics(session)
-            report = sentiment.score_pending(session, model, limit=settings.score_batch_size)
+            report = sentiment.score_pending(
+                session, model, limit=settings.score_batch_size, categoriser=categoriser
+            )
         if report.scored + report.unsupported_language == 0:
             break
         total.add(report)
     if total.scored or total.unsupported_language:
-        log.info("scored mentions", extra={"scored": total.scored, "labels": total.by_label})
+        log.info(
+            "scored mentions",
+            extra={
+                "scored": total.scored,
+                "labels": total.by_label,
+                "categories": total.by_category,
+            },
+        )
     return total
 
 

@@ -31,6 +31,7 @@ from engagement.webhooks import jobs as webhook_jobs
 from scheduler import jobs
 from scheduler.context import JobContext, get_context, set_context
 from scheduler.models import JOBS_TABLE
+from sentiment.categories import load_categoriser
 from sentiment.classifier import load_model
 
 log = logging.getLogger(__name__)
@@ -62,8 +63,9 @@ def init_model_worker() -> None:
     configure_logging(settings.log_level, settings.log_format)
     factory = make_session_factory(make_engine(settings.database_url))
     set_context(JobContext(factory, settings))
-    # Load the model now, so the first scoring run does not pay for it.
+    # Load the models now, so the first scoring run does not pay for them.
     load_model(settings)
+    load_categoriser(settings)
 
 
 def collect_job_id(source_id: int) -> str:

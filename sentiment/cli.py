@@ -22,7 +22,7 @@ from typing import IO, Annotated, Any, NoReturn
 
 import typer
 
-from core.errors import ConfigError
+from core.errors import ConfigError, InvalidError
 from core.settings import get_settings
 from sentiment.classifier import SentimentModel
 
@@ -340,7 +340,99 @@ def eval_(
     typer.echo(f"{len(data.texts) / spent if spent else 0:.0f} texts/s")
 
 
+@app.command("eval-categories")
+def eval_categories(
+    input: Annotated[Path, typer.Option("--input", "-i", help="Labelled CSV", exists=True)],
+    taxonomy: Annotated[
+        str,
+        typer.Option(
+            help="Taxonomy JSON file, or the name of a bundled one (default, airline); each "
+            "category's `label` (else its name) is compared with the label column"
+        ),
+    ] = "airline",
+    text_column: Annotated[str, typer.Option(help="Column holding the text")] = "text",
+    label_column: Annotated[
+        str, typer.Option(help="Column holding the gold category")
+    ] = "negative_reason",
+    where: Annotated[
+        str | None,
+        typer.Option(help="Only rows where COLUMN=VALUE (airline: sentiment=negative)"),
+    ] = "sentiment=negative",
+    ignore: Annotated[
+        list[str] | None, typer.Option(help="Gold labels that mean 'no category' (repeatable)")
+    ] = None,
+    backend: Annotated[
+        Backend | None,
+        typer.Option(help="transformer: the sentence encoder; lexicon: bag of words"),
+    ] = None,
+    min_similarity: Annotated[
+        float | None, typer.Option(help="Similarity floor (default: the setting)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+) -> None:
+    """Category accuracy of a taxonomy on labelled complaints, against the majority baseline."""
+    from sentiment.categories import Categoriser, HashingEmbedder, load_taxonomy_file
+    from sentiment.evaluate import (
+        evaluate_categories,
+        format_category_report,
+        read_category_csv,
+    )
+
+    settings = get_settings()
+    condition = None
+    if where:
+        column, sep, value = where.partition("=")
+        if not sep:
+            fail("--where takes COLUMN=VALUE")
+        condition = (column, value)
+    try:
+        specs = load_taxonomy_file(taxonomy)
+        texts, gold, skipped = read_category_csv(
+            input,
+            text_column,
+            label_column,
+            where=condition,
+            ignore=ignore if ignore is not None else ["Can't Tell"],
+        )
+    except (ValueError, OSError, InvalidError) as exc:
+        fail(str(exc))
+    name = (backend.value if backend else None) or settings.sentiment_backend
+    if name == "lexicon":
+        embedder: Any = HashingEmbedder()
+    else:
+        from sentiment.embeddings import SentenceEncoder
+
+        embedder = SentenceEncoder.load(settings.category_model)
+    floor = settings.category_min_similarity if min_similarity is None else min_similarity
+    categoriser = Categoriser(embedder, min_similarity=floor)
+    labels = {c.key: c.label or c.name for c in specs}
+    started = time.perf_counter()
+    matches = categoriser.categorise(specs, texts)
+    spent = time.perf_counter() - started
+    predicted = [labels[m.key] if m.key is not None else None for m in matches]
+    report = evaluate_categories(gold, predicted)
+    if as_json:
+        payload = {
+            "embedder": embedder.name,
+            "taxonomy": taxonomy,
+            "min_similarity": floor,
+            "skipped": skipped,
+            "texts_per_second": round(len(texts) / spent, 1) if spent else None,
+            **report.to_dict(),
+        }
+        typer.echo(json.dumps(payload, indent=2))
+        return
+    typer.echo(format_category_report(report, f"{embedder.name}, taxonomy {taxonomy}, {input}"))
+    typer.echo(f"skipped {skipped} rows without a usable category label")
+    typer.echo(f"{len(texts) / spent if spent else 0:.0f} texts/s")
+
+
 # ------------------------------------------------------------------------------ training
+
+
+class Method(StrEnum):
+    full = "full"
+    lora = "lora"
 
 
 @app.command()
@@ -353,9 +445,15 @@ def train(
         typer.Option(help="Where the model goes (default: the bundled model's folder)"),
     ] = None,
     name: Annotated[str | None, typer.Option(help="Model name (default: the bundled name)")] = None,
-    epochs: Annotated[float, typer.Option(min=0.01)] = 1.0,
+    method: Annotated[
+        Method | None,
+        typer.Option(help="full: every weight but the word embeddings; lora: an adapter"),
+    ] = None,
+    epochs: Annotated[float | None, typer.Option(min=0.01)] = None,
     batch_size: Annotated[int, typer.Option(min=1)] = 32,
-    lr: Annotated[float, typer.Option(min=0)] = 6e-4,
+    lr: Annotated[
+        float | None, typer.Option(min=0, help="Default: 8e-5 for full, 6e-4 for lora")
+    ] = None,
     max_length: Annotated[int, typer.Option(min=8, max=512)] = 64,
     lora_r: Annotated[int, typer.Option(min=1)] = 16,
     seed: int = 13,
@@ -370,18 +468,20 @@ def train(
         typer.Option(help="CPU threads (1 is fastest on a busy machine)", min=1),
     ] = None,
 ) -> None:
-    """Fine-tune all-MiniLM-L6-v2 (LoRA) on the shared data sets; CUDA when available."""
-    from sentiment.train import TrainConfig
+    """Fine-tune all-MiniLM-L6-v2 on the shared data sets (defaults: the shipped model)."""
+    from sentiment.train import DEFAULT_LR, TrainConfig
     from sentiment.train import train as run_training
     from sentiment.transformer import BUNDLED_DIR, BUNDLED_NAME
 
+    chosen = method.value if method is not None else TrainConfig.method
     config = TrainConfig(
         output_dir=output or BUNDLED_DIR,
         name=name or BUNDLED_NAME,
         data_dir=data_dir,
-        epochs=epochs,
+        method=chosen,
+        epochs=epochs if epochs is not None else TrainConfig.epochs,
         batch_size=batch_size,
-        lr=lr,
+        lr=lr if lr is not None else DEFAULT_LR[chosen],
         max_length=max_length,
         lora_r=lora_r,
         lora_alpha=2 * lora_r,

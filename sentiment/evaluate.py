@@ -212,3 +212,109 @@ def label_counts(labels: Iterable[str]) -> dict[str, int]:
     for label in labels:
         counts[label] = counts.get(label, 0) + 1
     return counts
+
+
+# ------------------------------------------------------------------ complaint categories
+
+
+@dataclass
+class CategoryEvalReport:
+    """Category accuracy against gold labels, next to always guessing the commonest label."""
+
+    n: int
+    accuracy: float
+    majority_label: str
+    majority_accuracy: float
+    # Share of texts given any category (the rest fell under the similarity floor).
+    coverage: float
+    # Accuracy over the texts that got a category.
+    covered_accuracy: float
+    per_label: dict[str, ClassScores] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict."""
+        return asdict(self)
+
+
+def evaluate_categories(gold: Sequence[str], predicted: Sequence[str | None]) -> CategoryEvalReport:
+    """Accuracy (an uncategorised text counts as wrong), coverage and per-label P/R/F1."""
+    if len(gold) != len(predicted):
+        raise ValueError("gold and predicted differ in length")
+    n = len(gold)
+    counts: dict[str, int] = {}
+    for g in gold:
+        counts[g] = counts.get(g, 0) + 1
+    majority = max(sorted(counts), key=lambda k: counts[k]) if counts else ""
+    right = sum(1 for g, p in zip(gold, predicted, strict=True) if g == p)
+    covered = sum(1 for p in predicted if p is not None)
+    per_label = {}
+    for label in sorted(counts):
+        tp = sum(1 for g, p in zip(gold, predicted, strict=True) if g == label and p == label)
+        said = sum(1 for p in predicted if p == label)
+        precision, recall = _ratio(tp, said), _ratio(tp, counts[label])
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_label[label] = ClassScores(precision, recall, f1, counts[label])
+    return CategoryEvalReport(
+        n=n,
+        accuracy=_ratio(right, n),
+        majority_label=majority,
+        majority_accuracy=_ratio(counts.get(majority, 0), n),
+        coverage=_ratio(covered, n),
+        covered_accuracy=_ratio(right, covered),
+        per_label=per_label,
+    )
+
+
+def format_category_report(report: CategoryEvalReport, title: str = "") -> str:
+    """A plain-text table of a category evaluation."""
+    lines = [title] if title else []
+    lines.append(
+        f"n {report.n}  accuracy {report.accuracy:.4f}  majority baseline "
+        f"{report.majority_accuracy:.4f} ({report.majority_label})"
+    )
+    lines.append(
+        f"coverage {report.coverage:.4f}  accuracy where categorised {report.covered_accuracy:.4f}"
+    )
+    width = max([len(k) for k in report.per_label] + [5])
+    lines.append(f"{'label':<{width}}  precision  recall  f1      support")
+    for label, s in report.per_label.items():
+        lines.append(
+            f"{label:<{width}}  {s.precision:.4f}     {s.recall:.4f}  {s.f1:.4f}  {s.support}"
+        )
+    return "\n".join(lines)
+
+
+def read_category_csv(
+    path: Path,
+    text_column: str,
+    label_column: str,
+    *,
+    where: tuple[str, str] | None = None,
+    ignore: Iterable[str] = (),
+) -> tuple[list[str], list[str], int]:
+    """(texts, labels, skipped) from a CSV: rows matching `where`, with a label not ignored."""
+    _raise_csv_limit()
+    skip = {s.strip().lower() for s in ignore}
+    texts: list[str] = []
+    labels: list[str] = []
+    skipped = 0
+    with open(path, encoding="utf-8", errors="replace", newline="") as f:
+        reader = csv.DictReader(f)
+        columns = reader.fieldnames or []
+        wanted = [text_column, label_column] + ([where[0]] if where else [])
+        for col in wanted:
+            if col not in columns:
+                raise ValueError(
+                    f"{path}: no column {col!r} (columns: {', '.join(columns) or 'none'})"
+                )
+        for row in reader:
+            if where and (row.get(where[0]) or "").strip().lower() != where[1].strip().lower():
+                continue
+            label = (row.get(label_column) or "").strip()
+            text = row.get(text_column)
+            if not label or label.lower() in skip or text is None:
+                skipped += 1
+                continue
+            texts.append(text)
+            labels.append(label)
+    return texts, labels, skipped

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
+from core.errors import ConflictError, InvalidError, NotFoundError
 from core.sql import refresh_stale_statistics
 from core.timeutil import utcnow
 from sentiment import repository
+from sentiment.categories import Categoriser, CategorySpec, fingerprint, specs
 from sentiment.classifier import SentimentModel
 from sentiment.langid import detect
-from sentiment.models import ScoreStatus
-from sentiment.schemas import ScoreReport
+from sentiment.models import ComplaintCategory, Label, ScoreStatus
+from sentiment.repository import PendingMention
+from sentiment.schemas import CategoryCreate, CategoryUpdate, ScoreReport
+from sentiment.wom import wom_score
 
 log = logging.getLogger(__name__)
 
@@ -39,22 +46,33 @@ def refresh_statistics(session: Session) -> bool:
     return bool(refresh_stale_statistics(session, SCORING_TABLES))
 
 
-def score_pending(session: Session, model: SentimentModel, *, limit: int = 256) -> ScoreReport:
-    """Score up to `limit` mentions that lack a result from this model version."""
-    pending = repository.unscored_mentions(session, model.name, model.version, limit)
+def score_pending(
+    session: Session,
+    model: SentimentModel,
+    *,
+    limit: int = 256,
+    categoriser: Categoriser | None = None,
+    since: datetime | None = None,
+) -> ScoreReport:
+    """Score up to `limit` mentions that lack a result from this model version.
+
+    Negative mentions also get their WOM score and, when a categoriser is given and the
+    taxonomy has enabled categories, a complaint category.
+    """
+    pending = repository.unscored_mentions(session, model.name, model.version, limit, since=since)
     report = ScoreReport()
     if not pending:
         return report
     now = utcnow()
     rows = []
-    to_score: list[tuple[int, str]] = []
-    for mention_id, text, title, language in pending:
+    to_score: list[tuple[PendingMention, str]] = []
+    for item in pending:
         # A review's title carries as much opinion as its body.
-        full = f"{title}. {text}" if title else text
-        if not _supported(model, language, full):
+        full = f"{item.title}. {item.text}" if item.title else item.text
+        if not _supported(model, item.language, full):
             rows.append(
                 {
-                    "mention_id": mention_id,
+                    "mention_id": item.id,
                     "model_name": model.name,
                     "model_version": model.version,
                     "status": ScoreStatus.unsupported_language.value,
@@ -63,36 +81,207 @@ def score_pending(session: Session, model: SentimentModel, *, limit: int = 256) 
             )
             report.unsupported_language += 1
             continue
-        to_score.append((mention_id, full))
+        to_score.append((item, full))
     predictions = model.predict([text for _, text in to_score]) if to_score else []
-    for (mention_id, _), pred in zip(to_score, predictions, strict=True):
-        rows.append(
-            {
-                "mention_id": mention_id,
-                "model_name": model.name,
-                "model_version": model.version,
-                "status": ScoreStatus.scored.value,
-                "label": pred.label,
-                "p_negative": pred.negative,
-                "p_neutral": pred.neutral,
-                "p_positive": pred.positive,
-                "scored_at": now,
-            }
-        )
+    scored: list[dict[str, Any]] = []
+    negative_texts: list[str] = []
+    for (item, full), pred in zip(to_score, predictions, strict=True):
+        row: dict[str, Any] = {
+            "mention_id": item.id,
+            "model_name": model.name,
+            "model_version": model.version,
+            "status": ScoreStatus.scored.value,
+            "label": pred.label,
+            "p_negative": pred.negative,
+            "p_neutral": pred.neutral,
+            "p_positive": pred.positive,
+            "wom_score": wom_score(
+                pred.label,
+                pred.negative,
+                followers=item.followers,
+                metrics=item.metrics,
+                rating=item.rating,
+            ),
+            "category": None,
+            "category_score": None,
+            "taxonomy_version": None,
+            "scored_at": now,
+        }
+        if pred.label == Label.negative.value:
+            negative_texts.append(full)
+            report.negative_wom += 1
+        scored.append(row)
         report.by_label[pred.label] = report.by_label.get(pred.label, 0) + 1
         report.scored += 1
-    repository.insert_results(session, rows)
+    if categoriser is not None and negative_texts:
+        negatives = [r for r in scored if r["label"] == Label.negative.value]
+        for row, (key, score, version) in zip(
+            negatives, categorise(session, categoriser, negative_texts), strict=True
+        ):
+            row.update(category=key, category_score=score, taxonomy_version=version)
+            if key is not None:
+                report.by_category[key] = report.by_category.get(key, 0) + 1
+    repository.insert_results(session, rows + scored)
     return report
 
 
+def categorise(
+    session: Session, categoriser: Categoriser, texts: Sequence[str]
+) -> list[tuple[str | None, float | None, str | None]]:
+    """(category key, similarity, taxonomy fingerprint) per text, from the enabled taxonomy."""
+    taxonomy = specs(repository.list_categories(session, enabled_only=True))
+    if not taxonomy:
+        return [(None, None, None) for _ in texts]
+    version = fingerprint(taxonomy, categoriser.embedder.name)
+    return [(m.key, m.score, version) for m in categoriser.categorise(taxonomy, list(texts))]
+
+
 def score_all_pending(
-    session: Session, model: SentimentModel, *, batch_size: int = 256
+    session: Session,
+    model: SentimentModel,
+    *,
+    batch_size: int = 256,
+    categoriser: Categoriser | None = None,
 ) -> ScoreReport:
     """Score until nothing is pending (flushes between batches, never commits)."""
     total = ScoreReport()
     while True:
-        report = score_pending(session, model, limit=batch_size)
+        report = score_pending(session, model, limit=batch_size, categoriser=categoriser)
         session.flush()
         if report.scored + report.unsupported_language == 0:
             return total
         total.add(report)
+
+
+def pending_count(session: Session, model: SentimentModel, *, since: datetime | None = None) -> int:
+    """How many mentions this model version has not scored yet."""
+    return repository.count_unscored(session, model.name, model.version, since=since)
+
+
+def recategorise(
+    session: Session,
+    categoriser: Categoriser,
+    *,
+    after_id: int = 0,
+    limit: int = 256,
+    since: datetime | None = None,
+) -> tuple[int, int]:
+    """Re-categorise up to `limit` negative results from an older taxonomy version.
+
+    Returns (results updated, last result id seen): pass the id back as `after_id` to go on.
+    """
+    taxonomy = specs(repository.list_categories(session, enabled_only=True))
+    version = fingerprint(taxonomy, categoriser.embedder.name) if taxonomy else ""
+    stale = repository.stale_category_results(session, version, after_id, limit, since=since)
+    if not stale:
+        return 0, after_id
+    texts = [f"{r.title}. {r.text}" if r.title else r.text for r in stale]
+    matches: list[tuple[str | None, float | None]] = [(None, None)] * len(texts)
+    if taxonomy:
+        matches = [(m.key, m.score) for m in categoriser.categorise(taxonomy, texts)]
+    repository.set_categories(
+        session,
+        [
+            {
+                "id": r.result_id,
+                "category": key,
+                "category_score": score,
+                "taxonomy_version": version or None,
+            }
+            for r, (key, score) in zip(stale, matches, strict=True)
+        ],
+    )
+    return len(stale), stale[-1].result_id
+
+
+# ------------------------------------------------------------------ complaint taxonomy
+
+
+def list_categories(session: Session, *, enabled_only: bool = False) -> list[ComplaintCategory]:
+    """The brand's complaint taxonomy in display order."""
+    return repository.list_categories(session, enabled_only=enabled_only)
+
+
+def get_category(session: Session, key: str) -> ComplaintCategory:
+    """One category by key; NotFoundError if absent."""
+    found = repository.get_category(session, key)
+    if found is None:
+        raise NotFoundError(f"complaint category {key!r} not found")
+    return found
+
+
+def create_category(session: Session, data: CategoryCreate) -> ComplaintCategory:
+    """Add a category; new negative mentions can fall into it at once (no retraining)."""
+    if repository.get_category(session, data.key) is not None:
+        raise ConflictError(f"complaint category {data.key!r} already exists")
+    position = data.position
+    if position is None:
+        position = repository.max_category_position(session) + 10
+    now = utcnow()
+    return repository.add_category(
+        session,
+        ComplaintCategory(
+            key=data.key,
+            name=data.name,
+            description=data.description.strip(),
+            examples=list(data.examples),
+            enabled=data.enabled,
+            position=position,
+            created_at=now,
+            updated_at=now,
+        ),
+    )
+
+
+def update_category(session: Session, key: str, data: CategoryUpdate) -> ComplaintCategory:
+    """Change a category's name, words, order or whether it is used."""
+    category = get_category(session, key)
+    # An explicit null (JSON PATCH, CLI) leaves the field as it is, like an absent one.
+    changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None}
+    description = changes.get("description", category.description) or ""
+    examples = changes.get("examples", category.examples) or []
+    if not description.strip() and not examples:
+        raise InvalidError("a category needs a description or at least one example")
+    for name, value in changes.items():
+        setattr(category, name, value.strip() if name == "description" else value)
+    category.updated_at = utcnow()
+    session.flush()
+    return category
+
+
+def delete_category(session: Session, key: str) -> None:
+    """Remove a category; results and tasks keep the key they were given."""
+    repository.delete_category(session, get_category(session, key))
+
+
+def import_taxonomy(
+    session: Session, categories: Sequence[CategorySpec], *, replace: bool = False
+) -> tuple[int, int, int]:
+    """Create or update categories from a taxonomy file; with `replace`, remove the others.
+
+    The file is the truth for what it names: those categories end up enabled, in its order.
+
+    Returns (created, updated, removed).
+    """
+    existing = {c.key: c for c in repository.list_categories(session)}
+    created = updated = removed = 0
+    for i, spec in enumerate(categories):
+        fields = {
+            "name": spec.name,
+            "description": spec.description,
+            "examples": list(spec.examples),
+            "position": (i + 1) * 10,
+        }
+        if spec.key in existing:
+            update_category(session, spec.key, CategoryUpdate(**fields, enabled=True))
+            updated += 1
+        else:
+            create_category(session, CategoryCreate(key=spec.key, **fields))
+            created += 1
+    if replace:
+        wanted = {s.key for s in categories}
+        for key, row in existing.items():
+            if key not in wanted:
+                repository.delete_category(session, row)
+                removed += 1
+    return created, updated, removed

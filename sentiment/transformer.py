@@ -201,6 +201,8 @@ def quantize_int8(model: torch.nn.Module) -> torch.nn.Module:
 
 
 ADAPTER_WEIGHTS = "adapter_model.safetensors"
+# A full fine-tune ships only the tensors it changed (fp16), applied over the base weights.
+TRAINED_WEIGHTS = "trained_weights.safetensors"
 _PEFT_PREFIX = "base_model.model."
 
 
@@ -322,7 +324,7 @@ class TransformerModel:
         if device is None:
             device = "cuda" if torch.cuda.is_available() else "cpu"
         path = Path(source).expanduser() if source else BUNDLED_DIR
-        if not source and not (path / ADAPTER_CONFIG).is_file():
+        if not source and not any((path / f).is_file() for f in (ADAPTER_CONFIG, TRAINED_WEIGHTS)):
             raise ConfigError(
                 f"the bundled sentiment model is missing from {path} "
                 "(`socialcrm sentiment train` rebuilds it)"
@@ -330,7 +332,9 @@ class TransformerModel:
         if source and not path.exists() and (source.startswith((".", "/", "~")) or "\\" in source):
             raise ConfigError(f"sentiment model directory {source} does not exist")
         with _quiet():
-            if path.is_dir() and (path / ADAPTER_CONFIG).is_file():
+            if path.is_dir() and (path / TRAINED_WEIGHTS).is_file():
+                loaded = cls._load_trained(path)
+            elif path.is_dir() and (path / ADAPTER_CONFIG).is_file():
                 loaded = cls._load_adapter(path, use_peft=use_peft)
             elif path.is_dir():
                 loaded = cls._load_plain(str(path), local=True)
@@ -364,6 +368,49 @@ class TransformerModel:
         return obj
 
     @staticmethod
+    def _base_classifier(path: Path, meta: dict[str, Any], base_id: str) -> Any:
+        """The base encoder with a fresh 3-class head, from the package or a hub id."""
+        from transformers import AutoModelForSequenceClassification
+
+        base: str | Path = base_model_path() if base_id == BASE_ID else base_id
+        labels = meta.get("labels") or list(LABELS)
+        try:
+            return AutoModelForSequenceClassification.from_pretrained(
+                str(base),
+                num_labels=len(labels),
+                id2label=dict(enumerate(labels)),
+                label2id={label: i for i, label in enumerate(labels)},
+            )
+        except OSError as exc:
+            raise ConfigError(f"cannot load the base model {base_id} of {path}: {exc}") from exc
+
+    @staticmethod
+    def _load_trained(path: Path) -> tuple[Any, Any, str, str, dict[str, Any]]:
+        """Base weights with a full fine-tune's changed tensors laid over them."""
+        from safetensors.torch import load_file
+        from transformers import AutoTokenizer
+
+        meta: dict[str, Any] = {}
+        if (path / METADATA_FILE).is_file():
+            meta = json.loads((path / METADATA_FILE).read_text(encoding="utf-8"))
+        base_id = meta.get("base") or BASE_ID
+        model = TransformerModel._base_classifier(path, meta, base_id)
+        trained = load_file(str(path / TRAINED_WEIGHTS))
+        own = model.state_dict()
+        unknown = sorted(set(trained) - set(own))
+        if unknown:
+            raise ConfigError(
+                f"{path / TRAINED_WEIGHTS} does not fit {base_id}: unknown tensors "
+                f"{', '.join(unknown[:5])}"
+            )
+        model.load_state_dict({k: v.to(own[k].dtype) for k, v in trained.items()}, strict=False)
+        tok_dir = path if (path / "tokenizer_config.json").is_file() else base_model_path()
+        tokenizer = AutoTokenizer.from_pretrained(str(tok_dir))
+        name = meta.get("name") or path.name
+        version = meta.get("version") or _hash_files([path / TRAINED_WEIGHTS])
+        return model, tokenizer, name, version, meta
+
+    @staticmethod
     def _load_adapter(
         path: Path, *, use_peft: bool = False
     ) -> tuple[Any, Any, str, str, dict[str, Any]]:
@@ -374,7 +421,7 @@ class TransformerModel:
         importing peft (which alone costs seconds of start-up). Anything fancier (DoRA,
         per-module ranks, ...) goes through peft.
         """
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        from transformers import AutoTokenizer
 
         meta: dict[str, Any] = {}
         if (path / METADATA_FILE).is_file():
@@ -382,16 +429,7 @@ class TransformerModel:
         adapter_cfg = json.loads((path / ADAPTER_CONFIG).read_text(encoding="utf-8"))
         base_id = meta.get("base") or adapter_cfg.get("base_model_name_or_path") or BASE_ID
         base: str | Path = base_model_path() if base_id == BASE_ID else base_id
-        labels = meta.get("labels") or list(LABELS)
-        try:
-            model = AutoModelForSequenceClassification.from_pretrained(
-                str(base),
-                num_labels=len(labels),
-                id2label=dict(enumerate(labels)),
-                label2id={label: i for i, label in enumerate(labels)},
-            )
-        except OSError as exc:
-            raise ConfigError(f"cannot load the base model {base_id} of {path}: {exc}") from exc
+        model = TransformerModel._base_classifier(path, meta, base_id)
         tok_dir = path if (path / "tokenizer_config.json").is_file() else Path(str(base))
         tokenizer = AutoTokenizer.from_pretrained(str(tok_dir))
         if use_peft or not merge_lora(model, path, adapter_cfg):
@@ -458,19 +496,10 @@ class TransformerModel:
         ids: list[list[int]] = self.tokenizer(
             clean, truncation=True, max_length=self.max_length, padding=False
         )["input_ids"]
-        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         result: list[tuple[float, float, float]] = [(0.0, 1.0, 0.0)] * len(ids)
         positions = torch.tensor(self._positions)
         with torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                batch = order[start : start + self.batch_size]
-                width = max(len(ids[i]) for i in batch)
-                input_ids = torch.full((len(batch), width), self._pad_id, dtype=torch.long)
-                mask = torch.zeros((len(batch), width), dtype=torch.long)
-                for row, i in enumerate(batch):
-                    n = len(ids[i])
-                    input_ids[row, :n] = torch.tensor(ids[i], dtype=torch.long)
-                    mask[row, :n] = 1
+            for batch, input_ids, mask in length_batches(ids, self.batch_size, self._pad_id):
                 logits = self.model(
                     input_ids=input_ids.to(self.device), attention_mask=mask.to(self.device)
                 ).logits
@@ -478,3 +507,23 @@ class TransformerModel:
                 for i, row_p in zip(batch, p.tolist(), strict=True):
                     result[i] = (row_p[0], row_p[1], row_p[2])
         return result
+
+
+def length_batches(
+    ids: Sequence[Sequence[int]], batch_size: int, pad_id: int
+) -> Iterator[tuple[list[int], torch.Tensor, torch.Tensor]]:
+    """(row positions, padded input ids, attention mask) per batch of similar lengths.
+
+    Sorting by length before batching means little padding, which is most of the speed on CPU.
+    """
+    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+    for start in range(0, len(order), batch_size):
+        batch = order[start : start + batch_size]
+        width = max(1, max(len(ids[i]) for i in batch))
+        input_ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
+        mask = torch.zeros((len(batch), width), dtype=torch.long)
+        for row, i in enumerate(batch):
+            n = len(ids[i])
+            input_ids[row, :n] = torch.tensor(ids[i], dtype=torch.long)
+            mask[row, :n] = 1
+        yield batch, input_ids, mask

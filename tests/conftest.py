@@ -123,9 +123,11 @@ def mention(external_id: str, text: str = "hello", **kw: Any) -> MentionCreate:
 def committing_factory(engine: Engine) -> Iterator[sessionmaker[Session]]:
     """Sessions that really commit (for code that opens its own connections, like the
     scheduler's job store); every table is emptied afterwards, and the rows the migrations
-    seed (the default engagement rules) are put back."""
+    seed (the default engagement rules and complaint categories) are put back."""
     from engagement.rules import seed_default_rules
     from migrations.metadata import target_metadata
+    from sentiment import service as sentiment
+    from sentiment.categories import load_taxonomy_file
 
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     yield factory
@@ -134,3 +136,4 @@ def committing_factory(engine: Engine) -> Iterator[sessionmaker[Session]]:
             conn.execute(table.delete())
     with factory.begin() as session:
         seed_default_rules(session)
+        sentiment.import_taxonomy(session, load_taxonomy_file("default"))

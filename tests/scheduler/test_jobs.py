@@ -5,8 +5,11 @@ from sqlalchemy import func, select
 from collectors import service as collect
 from engagement.models import ResponseTask
 from scheduler import jobs
+from sentiment import service as sentiment
+from sentiment.categories import Categoriser, HashingEmbedder, fingerprint, specs
 from sentiment.fake import FakeModel
 from sentiment.models import SentimentResult
+from sentiment.schemas import CategoryCreate
 from tests.conftest import mention
 
 
@@ -39,3 +42,54 @@ def test_process_pending_drains_both_stages(session_factory, settings, session):
     report = jobs.process_pending(session_factory, settings, model=FakeModel())
     assert report.score.scored == 2
     assert report.engage.examined == 2 and report.engage.opened == 1
+
+
+def test_score_job_categorises_complaints_with_the_configured_categoriser(
+    session_factory, settings, session
+):
+    collect.ingest(
+        session,
+        [
+            mention("1", "terrible, you charged my card twice this month", language="en"),
+            mention("2", "the app crashes every time, terrible and useless", language="en"),
+            mention("3", "I hate this weather", language="en"),
+            mention("4", "I love it, great service", language="en", author={"followers": 99}),
+        ],
+    )
+    session.commit()
+    settings.score_batch_size = 3
+    report = jobs.score_pending(session_factory, settings)  # lexicon: VADER + bag of words
+    assert report.scored == 4 and report.negative_wom == 3
+    assert report.by_label == {"negative": 3, "positive": 1}
+    assert report.by_category == {"billing": 1, "app_technical": 1}
+    with session_factory() as check:
+        rows = check.scalars(select(SentimentResult).order_by(SentimentResult.mention_id)).all()
+        taxonomy = specs(sentiment.list_categories(check, enabled_only=True))
+    version = fingerprint(taxonomy, HashingEmbedder.name)
+    assert [(r.model_name, r.category, r.taxonomy_version) for r in rows] == [
+        ("vader", "billing", version),
+        ("vader", "app_technical", version),
+        ("vader", None, version),
+        ("vader", None, None),
+    ]
+    assert [r.wom_score is not None for r in rows] == [True, True, True, False]
+    assert rows[0].wom_score == round(rows[0].p_negative, 4)
+
+
+def test_score_job_uses_the_categoriser_it_is_given(session_factory, settings, session):
+    collect.ingest(session, [mention("1", "terrible refund", language="en")])
+    sentiment.create_category(
+        session, CategoryCreate(key="refunds", name="Refunds", examples=["refund"])
+    )
+    session.commit()
+    given = Categoriser(HashingEmbedder(), min_similarity=0.99)
+    report = jobs.score_pending(session_factory, settings, model=FakeModel(), categoriser=given)
+    assert report.scored == 1 and report.by_category == {}
+    report_low = jobs.score_pending(
+        session_factory, settings, model=_Version2(), categoriser=Categoriser(HashingEmbedder())
+    )
+    assert report_low.by_category == {"refunds": 1}
+
+
+class _Version2(FakeModel):
+    version = "2"

@@ -169,3 +169,126 @@ def test_score_with_the_bundled_model(tmp_path):
     assert rows[4]["label"] is None and rows[4]["error"] == "unsupported_language"
     assert rows[5]["label"] in ("negative", "neutral", "positive")
     assert "minilm-tweet-sentiment" in res.stderr
+
+
+# ------------------------------------------------------------------ eval-categories
+
+CATEGORY_CSV = (
+    "id,sentiment,negative_reason,text\n"
+    "1,negative,Late Flight,@air flight delayed again\n"
+    "2,negative,Lost Luggage,you lost my luggage\n"
+    "3,negative,Late Flight,my bag is missing\n"
+    "4,negative,Late Flight,terrible hmm\n"
+    "5,negative,Can't Tell,whatever\n"
+    "6,positive,,thanks\n"
+    "7,negative,,x\n"
+)
+CATEGORY_TAXONOMY = {
+    "categories": [
+        {
+            "key": "late",
+            "name": "Late",
+            "label": "Late Flight",
+            "description": "flight delayed, late departure",
+            "examples": ["flight delayed three hours"],
+        },
+        {
+            "key": "lost",
+            "name": "Lost Luggage",
+            "description": "lost bag, luggage missing",
+            "examples": ["lost my luggage"],
+        },
+    ]
+}
+
+
+@pytest.fixture
+def category_files(tmp_path):
+    data = tmp_path / "cats.csv"
+    data.write_text(CATEGORY_CSV, encoding="utf-8")
+    taxonomy = tmp_path / "tax.json"
+    taxonomy.write_text(json.dumps(CATEGORY_TAXONOMY), encoding="utf-8")
+    return data, taxonomy
+
+
+def test_eval_categories_json(category_files):
+    data, taxonomy = category_files
+    res = run("eval-categories", "-i", str(data), "--taxonomy", str(taxonomy),
+              "--backend", "lexicon", "--json")  # fmt: skip
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out.pop("texts_per_second") > 0
+    assert out == {
+        "embedder": "hashed-bag-of-words",
+        "taxonomy": str(taxonomy),
+        "min_similarity": 0.15,
+        "skipped": 2,
+        "n": 4,
+        "accuracy": 0.5,
+        "majority_label": "Late Flight",
+        "majority_accuracy": 0.75,
+        "coverage": 0.75,
+        "covered_accuracy": pytest.approx(2 / 3),
+        "per_label": {
+            "Late Flight": {
+                "precision": 1.0,
+                "recall": pytest.approx(1 / 3),
+                "f1": 0.5,
+                "support": 3,
+            },
+            "Lost Luggage": {
+                "precision": 0.5,
+                "recall": 1.0,
+                "f1": pytest.approx(2 / 3),
+                "support": 1,
+            },
+        },
+    }
+
+
+def test_eval_categories_text_report_and_options(category_files):
+    data, taxonomy = category_files
+    res = run("eval-categories", "-i", str(data), "--taxonomy", str(taxonomy),
+              "--backend", "lexicon", "--min-similarity", "0.99")  # fmt: skip
+    assert res.exit_code == 0, res.output
+    lines = res.stdout.splitlines()
+    assert lines[0] == f"hashed-bag-of-words, taxonomy {taxonomy}, {data}"
+    assert lines[1] == "n 4  accuracy 0.0000  majority baseline 0.7500 (Late Flight)"
+    assert lines[2] == "coverage 0.0000  accuracy where categorised 0.0000"
+    assert "skipped 2 rows without a usable category label" in lines
+    assert lines[-1].endswith(" texts/s")
+    # No --where and nothing ignored: every labelled row counts, "Can't Tell" included.
+    res = run("eval-categories", "-i", str(data), "--taxonomy", str(taxonomy),
+              "--backend", "lexicon", "--where", "", "--ignore", "nothing", "--json")  # fmt: skip
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert (out["n"], out["skipped"]) == (5, 2)
+    assert "Can't Tell" in out["per_label"]
+
+
+def test_eval_categories_bundled_taxonomy_by_name(category_files):
+    data, _ = category_files
+    res = run("eval-categories", "-i", str(data), "--taxonomy", "airline",
+              "--backend", "lexicon", "--json")  # fmt: skip
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["taxonomy"] == "airline" and out["n"] == 4
+    assert out["per_label"]["Late Flight"]["support"] == 3
+
+
+def test_eval_categories_bad_input_is_a_one_line_error(category_files, tmp_path):
+    data, taxonomy = category_files
+    res = run("eval-categories", "-i", str(data), "--taxonomy", str(taxonomy),
+              "--backend", "lexicon", "--where", "sentiment")  # fmt: skip
+    assert (res.exit_code, res.stderr.strip()) == (2, "error: --where takes COLUMN=VALUE")
+    res = run("eval-categories", "-i", str(data), "--taxonomy", str(taxonomy),
+              "--backend", "lexicon", "--label-column", "reason")  # fmt: skip
+    assert res.exit_code == 2
+    assert res.stderr.strip().startswith(f"error: {data}: no column 'reason'")
+    missing = tmp_path / "missing.json"
+    res = run("eval-categories", "-i", str(data), "--taxonomy", str(missing),
+              "--backend", "lexicon")  # fmt: skip
+    assert res.exit_code == 2
+    assert res.stderr.strip().startswith(f"error: cannot read taxonomy {missing}")
+    res = run("eval-categories", "-i", str(tmp_path / "nope.csv"), "--backend", "lexicon")
+    assert res.exit_code == 2 and "does not exist" in res.output

@@ -16,6 +16,8 @@ pytest.importorskip("torch", reason="torch not installed: training needs it")
 pytest.importorskip("transformers", reason="transformers not installed: training needs it")
 pytest.importorskip("peft", reason="peft not installed: training needs it")
 
+import torch
+
 from core.errors import ConfigError
 from sentiment.evaluate import airline_holdout, dedupe_key
 from sentiment.train import (
@@ -58,7 +60,14 @@ def test_tiny_training_run_writes_a_loadable_model(tmp_path):
     (out / "README.md").write_text("model card")  # a card next to the model survives training
     data = TrainingData(train=synthetic(64), val=synthetic(12), sources={"synthetic": 64})
     config = TrainConfig(
-        output_dir=out, name="tiny", batch_size=16, max_steps=4, evals_per_epoch=2, threads=2
+        output_dir=out,
+        name="tiny",
+        method="lora",
+        lr=6e-4,
+        batch_size=16,
+        max_steps=4,
+        evals_per_epoch=2,
+        threads=2,
     )
     lines: list[str] = []
     meta = train(config, data=data, echo=lines.append)
@@ -82,6 +91,43 @@ def test_tiny_training_run_writes_a_loadable_model(tmp_path):
     preds = model.predict(["love it", "", "awful"])
     assert len(preds) == 3
     assert time.perf_counter() - started < 30
+
+
+def test_full_fine_tune_ships_only_the_changed_tensors(tmp_path):
+    from safetensors.torch import load_file
+
+    from sentiment.transformer import TRAINED_WEIGHTS
+
+    out = tmp_path / "full"
+    data = TrainingData(train=synthetic(64), val=synthetic(12), sources={"synthetic": 64})
+    config = TrainConfig(
+        output_dir=out,
+        name="tiny-full",
+        method="full",
+        lr=1e-4,
+        batch_size=16,
+        max_steps=3,
+        evals_per_epoch=1,
+        threads=2,
+    )
+    meta = train(config, data=data, echo=lambda _: None)
+
+    assert not (out / "adapter_config.json").exists()
+    stored = load_file(str(out / TRAINED_WEIGHTS))
+    # Frozen word embeddings come from the base package, never from this file.
+    assert "bert.embeddings.word_embeddings.weight" not in stored
+    assert "classifier.weight" in stored and "bert.encoder.layer.5.output.dense.weight" in stored
+    assert {t.dtype for t in stored.values()} == {torch.float16}
+    assert (out / TRAINED_WEIGHTS).stat().st_size < 25_000_000
+    assert meta["version"].startswith("full-")
+
+    fp32 = TransformerModel.load(str(out), threads=2, quantize=False)
+    assert fp32.name == "tiny-full" and fp32.version == meta["version"]
+    trained = fp32.model.state_dict()
+    for name, tensor in stored.items():
+        assert trained[name].dtype == torch.float32
+        assert (trained[name] == tensor.float()).all(), name
+    assert len(fp32.predict(["love it", "awful"])) == 2
 
 
 def test_class_weights_are_sqrt_inverse_with_mean_one():
