@@ -12,9 +12,11 @@ peak RSS (`resource.getrusage` / `os.wait4`) belong to that configuration alone:
   job-int8      the scheduled job `score:pending` (read unscored mentions from the database,
                 score, WOM score and complaint category for the negatives, write results,
                 commit per batch) over N mentions stored in a fresh SQLite database first
-                (`--database-url` for another); the same process then times bare
-                `predict` on the same texts with the same model, so the job's share of the
-                bare model's speed is measured side by side
+                (`--database-url` for another). The same process times, on the same texts
+                with the same models, bare `predict` and the bare model stack (`predict`,
+                then the categoriser over the negatives, no database), before and after
+                the job, and the job again with every category disabled: the job's share
+                of the bare speed is measured side by side
   vader         the lexicon fallback, bare, for reference
 
 Printed per configuration: import seconds (torch/transformers), load seconds
@@ -74,7 +76,7 @@ def job_worker(texts: list[str], threads: int | None, database_url: str | None) 
     from core.settings import Settings
     from scheduler.jobs import score_pending
     from sentiment import service as sentiment_service
-    from sentiment.categories import load_categoriser
+    from sentiment.categories import load_categoriser, specs
     from sentiment.classifier import load_model
     from sentiment.schemas import CategoryUpdate
 
@@ -114,27 +116,47 @@ def job_worker(texts: list[str], threads: int | None, database_url: str | None) 
         loaded = time.perf_counter() - t_load
         model.predict(texts[:64])  # warm-up, as in the bare configurations
         categoriser.embedder.embed(texts[:64])
-        t0 = time.perf_counter()
-        report = score_pending(
-            factory, settings, model, max_batches=1_000_000, categoriser=categoriser
-        )
-        job_s = time.perf_counter() - t0
-        t1 = time.perf_counter()
-        model.predict(texts)
-        bare_s = time.perf_counter() - t1
-        # Again without categories (every category disabled), to show what they cost.
+
+        def bare() -> float:
+            t = time.perf_counter()
+            model.predict(texts)
+            return time.perf_counter() - t
+
         with unit_of_work(factory) as session:
-            session.execute(text("DELETE FROM sentiment_results"))
+            taxonomy = specs(sentiment_service.list_categories(session, enabled_only=True))
+
+        def bare_stack() -> float:
+            """The job's model work without the database: classify all, categorise negatives."""
+            t = time.perf_counter()
+            preds = model.predict(texts)
+            negatives = [x for x, p in zip(texts, preds, strict=True) if p.label == "negative"]
+            categoriser.categorise(taxonomy, negatives)
+            return time.perf_counter() - t
+
+        def job() -> tuple[float, Any]:
+            with unit_of_work(factory) as session:
+                session.execute(text("DELETE FROM sentiment_results"))
+            t = time.perf_counter()
+            done = score_pending(
+                factory, settings, model, max_batches=1_000_000, categoriser=categoriser
+            )
+            return time.perf_counter() - t, done
+
+        # Bare before and after the jobs, so warm-up and drift count against neither side.
+        bare_first, stack_first = bare(), bare_stack()
+        job_s, report = job()
+        # Again with every category disabled, to show what categorising costs.
+        with unit_of_work(factory) as session:
             for category in sentiment_service.list_categories(session):
                 sentiment_service.update_category(
                     session, category.key, CategoryUpdate(enabled=False)
                 )
-        t2 = time.perf_counter()
-        score_pending(factory, settings, model, max_batches=1_000_000, categoriser=categoriser)
-        plain_s = time.perf_counter() - t2
+        plain_s, _ = job()
+        stack_s = (stack_first + bare_stack()) / 2
+        bare_s = (bare_first + bare()) / 2
         engine.dispose()
     job_rate, bare_rate = len(texts) / job_s, len(texts) / bare_s
-    plain_rate = len(texts) / plain_s
+    plain_rate, stack_rate = len(texts) / plain_s, len(texts) / stack_s
     return {
         "config": "job-int8",
         "model": f"{model.name} {model.version}",
@@ -143,6 +165,8 @@ def job_worker(texts: list[str], threads: int | None, database_url: str | None) 
         "tweets_per_s": round(job_rate, 1),
         "bare_tweets_per_s_same_process": round(bare_rate, 1),
         "job_share_of_bare": round(job_rate / bare_rate, 3),
+        "bare_with_categories_per_s_same_process": round(stack_rate, 1),
+        "job_share_of_bare_with_categories": round(job_rate / stack_rate, 3),
         "job_without_categories_per_s": round(plain_rate, 1),
         "job_without_categories_share_of_bare": round(plain_rate / bare_rate, 3),
         "scored": report.scored,

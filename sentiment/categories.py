@@ -32,8 +32,9 @@ from core.settings import Settings
 
 TAXONOMIES_DIR = Path(__file__).resolve().parent / "taxonomies"
 # Below this cosine similarity a complaint is left uncategorised rather than forced into the
-# nearest category. Chosen by reading which airline complaints fell under it with the default
-# encoder (those were mostly "Can't Tell" tweets), not by maximising a score.
+# nearest category. Low on purpose: on the airline tweets a higher floor dropped correctly sorted
+# complaints almost as fast as vague ones (at 0.15, 99.1 % of labelled complaints and 95.1 % of
+# "Can't Tell" ones got a category; at 0.30, 87.5 % and 59.1 %, for precision 0.543 -> 0.563).
 MIN_SIMILARITY = 0.15
 MAX_TEXT_CHARS = 1_000
 

@@ -36,7 +36,9 @@ from sentiment.transformer import (
 )
 
 MAX_LENGTH = 128
-BATCH_SIZE = 64
+# Smaller than the classifier's 64: the scoring job embeds only a batch's negatives (about 40
+# of 256), and on such chunks 32 measured 270 texts/s against 219 for 64 (less padding).
+BATCH_SIZE = 32
 
 
 class SentenceEncoder:

@@ -89,6 +89,16 @@ def _ratio(num: int, den: int) -> float:
     return num / den if den else 0.0
 
 
+def class_scores(true_positives: int, predicted_as: int, support: int) -> ClassScores:
+    """Precision, recall and F1 of one class from its counts."""
+    return ClassScores(
+        _ratio(true_positives, predicted_as),
+        _ratio(true_positives, support),
+        _ratio(2 * true_positives, predicted_as + support),
+        support,
+    )
+
+
 def evaluate(gold: Sequence[str], predicted: Sequence[str | None]) -> EvalReport:
     """Compare label sequences; a None prediction counts as wrong and as `unscored`."""
     if len(gold) != len(predicted):
@@ -110,10 +120,7 @@ def evaluate(gold: Sequence[str], predicted: Sequence[str | None]) -> EvalReport
         tp = confusion[i][i]
         support = sum(1 for g in gold if g == label)
         predicted_as = sum(confusion[r][i] for r in range(len(LABELS)))
-        precision = _ratio(tp, predicted_as)
-        recall = _ratio(tp, support)
-        f1 = _ratio(2 * tp, predicted_as + support)
-        per_class[label] = ClassScores(precision, recall, f1, support)
+        per_class[label] = class_scores(tp, predicted_as, support)
     present = [c for c in per_class.values() if c.support]
     return EvalReport(
         n=len(gold),
@@ -251,9 +258,7 @@ def evaluate_categories(gold: Sequence[str], predicted: Sequence[str | None]) ->
     for label in sorted(counts):
         tp = sum(1 for g, p in zip(gold, predicted, strict=True) if g == label and p == label)
         said = sum(1 for p in predicted if p == label)
-        precision, recall = _ratio(tp, said), _ratio(tp, counts[label])
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        per_label[label] = ClassScores(precision, recall, f1, counts[label])
+        per_label[label] = class_scores(tp, said, counts[label])
     return CategoryEvalReport(
         n=n,
         accuracy=_ratio(right, n),

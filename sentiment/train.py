@@ -1,11 +1,13 @@
-"""Fine-tune all-MiniLM-L6-v2 for 3-class tweet sentiment with LoRA and write the bundled model.
+"""Fine-tune all-MiniLM-L6-v2 for 3-class tweet sentiment and write the bundled model.
 
 `socialcrm sentiment train` runs `train(TrainConfig(...))`: it reads SemEval-2017 Task 4A
-train/val and the airline tweets from `--data-dir`, trains LoRA adapters (query/key/value/dense)
-plus the classification head, evaluates macro-recall on val (`evals_per_epoch` times per
-epoch, and at the end), keeps the best evaluation's weights and writes adapter, head, tokenizer
-files and `socialcrm.json` into the output directory. Seeded (python, numpy, torch); uses a
-CUDA GPU when there is one.
+train/val and the airline tweets from `--data-dir`, fine-tunes either every weight but the word
+embeddings (`method="full"`, the default and the shipped model) or LoRA adapters on
+query/key/value/dense (`method="lora"`), always with a new classification head, evaluates
+macro-recall on val (`evals_per_epoch` times per epoch, and at the end), keeps the best
+evaluation's weights and writes them (full: the changed tensors in fp16; lora: the adapter),
+the tokenizer files and `socialcrm.json` into the output directory. Seeded (python, numpy,
+torch); uses a CUDA GPU when there is one.
 
 Airline tweets: training uses the four fifths whose tweet_id hash is not in the held-out
 bucket (`sentiment.evaluate.airline_holdout`); the held-out fifth is for evaluation. Training
@@ -79,9 +81,9 @@ class TrainConfig:
     output_dir: Path = BUNDLED_DIR
     name: str = BUNDLED_NAME
     data_dir: Path = DEFAULT_DATA_DIR
-    epochs: float = 1.0  # fractions allowed: the schedule is laid over epochs x steps/epoch
+    epochs: float = 2.0  # fractions allowed: the schedule is laid over epochs x steps/epoch
     batch_size: int = 32
-    lr: float = 6e-4
+    lr: float = 8e-5
     warmup_ratio: float = 0.06
     weight_decay: float = 0.01
     max_length: int = 64
@@ -89,7 +91,7 @@ class TrainConfig:
     lora_alpha: int = 32
     lora_dropout: float = 0.1
     target_modules: tuple[str, ...] = ("query", "key", "value", "dense")
-    method: str = "lora"  # or "full": every weight but the word embeddings (see freeze_embeddings)
+    method: str = "full"  # every weight but the word embeddings (freeze_embeddings), or "lora"
     # A full fine-tune ships only what it trained; frozen word embeddings keep that ~11 M weights.
     freeze_embeddings: bool = True
     seed: int = 13
@@ -464,7 +466,12 @@ def train(
         for k, v in asdict(config).items()
         if k not in ("output_dir", "data_dir", "name", "threads", "device", "log_every", "extra")
     }
-    hyper["target_modules"] = list(config.target_modules)
+    if config.method == "lora":
+        hyper["target_modules"] = list(config.target_modules)
+        del hyper["freeze_embeddings"]
+    else:
+        for key in ("lora_r", "lora_alpha", "lora_dropout", "target_modules"):
+            del hyper[key]
     hyper["class_weights"] = [round(w, 4) for w in weights]
     hyper["optimizer"] = "AdamW, linear decay with warm-up, grad-norm clip 1.0"
     hyper["batching"] = "length-grouped shuffled batches (64-batch chunks), dynamic padding"

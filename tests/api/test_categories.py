@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-DEFAULT_KEYS = [
-    "delivery",
-    "billing",
-    "product_quality",
-    "customer_service",
-    "app_technical",
-    "account",
-]
+from tests.conftest import DEFAULT_CATEGORY_KEYS
+
+DEFAULT_KEYS = DEFAULT_CATEGORY_KEYS
 URL = "/api/v1/categories"
 NEW = {
     "key": "refunds",

@@ -19,18 +19,11 @@ from sentiment.categories import HashingEmbedder, fingerprint, specs
 from sentiment.lexicon import VaderModel
 from sentiment.models import SentimentResult
 from sentiment.schemas import CategoryUpdate
-from tests.conftest import mention
+from tests.conftest import DEFAULT_CATEGORY_KEYS, mention
 
 runner = CliRunner()
 
-DEFAULT_KEYS = [
-    "delivery",
-    "billing",
-    "product_quality",
-    "customer_service",
-    "app_technical",
-    "account",
-]
+DEFAULT_KEYS = DEFAULT_CATEGORY_KEYS
 # VADER labels, then the default taxonomy's category with the bag-of-words embedder.
 TEXTS = [
     ("terrible, you charged my card twice this month", "negative", "billing"),

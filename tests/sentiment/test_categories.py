@@ -27,15 +27,9 @@ from sentiment.categories import (
     load_taxonomy_file,
     specs,
 )
+from tests.conftest import DEFAULT_CATEGORY_KEYS
 
-DEFAULT_KEYS = [
-    "delivery",
-    "billing",
-    "product_quality",
-    "customer_service",
-    "app_technical",
-    "account",
-]
+DEFAULT_KEYS = DEFAULT_CATEGORY_KEYS
 AIRLINE_KEYS = [
     "customer_service",
     "late_flight",

@@ -21,7 +21,7 @@ from sentiment.fake import FakeModel
 from sentiment.models import ComplaintCategory, SentimentResult
 from sentiment.repository import PendingMention
 from sentiment.schemas import CategoryCreate, CategoryUpdate, ScoreReport
-from tests.conftest import mention
+from tests.conftest import DEFAULT_CATEGORY_KEYS, mention
 
 
 def test_scores_each_mention_once_per_model_version(session):
@@ -112,14 +112,7 @@ def test_planner_statistics_are_refreshed_after_many_changes(committing_factory)
 
 # ------------------------------------------------- WOM, complaint categories, taxonomy CRUD
 
-DEFAULT_KEYS = [
-    "delivery",
-    "billing",
-    "product_quality",
-    "customer_service",
-    "app_technical",
-    "account",
-]
+DEFAULT_KEYS = DEFAULT_CATEGORY_KEYS
 OWN_TAXONOMY = [
     CategoryCreate(
         key="billing",

@@ -29,6 +29,7 @@ from sentiment.models import SentimentResult
 from sentiment.transformer import (
     BUNDLED_DIR,
     BUNDLED_NAME,
+    TRAINED_WEIGHTS,
     TransformerModel,
     base_model_path,
     label_index,
@@ -60,13 +61,22 @@ def fp32() -> TransformerModel:
 
 def test_bundled_model_is_small_and_described():
     files = list(BUNDLED_DIR.iterdir())
-    assert sum(f.stat().st_size for f in files) < 16_000_000
+    assert sum(f.stat().st_size for f in files) < 25_000_000
     names = {f.name for f in files}
-    assert {"adapter_config.json", "adapter_model.safetensors", "socialcrm.json"} <= names
+    assert {TRAINED_WEIGHTS, "socialcrm.json", "tokenizer.json"} <= names
     assert "README.md" in names and "model.safetensors" not in names  # never the base weights
     meta = json.loads((BUNDLED_DIR / "socialcrm.json").read_text())
     assert meta["name"] == BUNDLED_NAME and meta["labels"] == ["negative", "neutral", "positive"]
-    assert meta["val_scores"]["best"]["macro_recall"] > 0.55
+    assert meta["version"].startswith("full-")
+    assert meta["val_scores"]["best"]["macro_recall"] > 0.6
+
+
+def test_trained_weights_leave_the_base_embeddings_out():
+    from safetensors.torch import load_file
+
+    stored = load_file(str(BUNDLED_DIR / TRAINED_WEIGHTS))
+    assert "bert.embeddings.word_embeddings.weight" not in stored
+    assert "classifier.weight" in stored
 
 
 def test_loads_and_satisfies_the_protocol(model):
@@ -118,13 +128,22 @@ def test_bad_input_still_gets_a_prediction(model):
     assert model.predict([]) == []
 
 
-def test_builtin_lora_merge_equals_peft(fp32):
-    via_peft = TransformerModel.load(threads=2, quantize=False, use_peft=True)
-    ours = fp32.model.state_dict()
-    theirs = via_peft.model.state_dict()
-    assert set(ours) == set(theirs)
-    assert max((ours[k] - theirs[k]).abs().max().item() for k in ours) < 1e-5
-    assert via_peft.version == fp32.version
+def test_builtin_lora_merge_equals_peft(tmp_path_factory):
+    from sentiment.train import TrainConfig, TrainingData, train
+
+    rows = [("awful delay", 0), ("gate b7", 1), ("love it", 2)] * 8
+    out = tmp_path_factory.mktemp("lora")
+    config = TrainConfig(
+        output_dir=out, name="tiny-lora", method="lora", lr=6e-4, batch_size=8, max_steps=2,
+        evals_per_epoch=1, threads=2,
+    )  # fmt: skip
+    train(config, data=TrainingData(rows, rows[:3], {"tiny": len(rows)}), echo=lambda _: None)
+    ours = TransformerModel.load(str(out), threads=2, quantize=False)
+    via_peft = TransformerModel.load(str(out), threads=2, quantize=False, use_peft=True)
+    mine, theirs = ours.model.state_dict(), via_peft.model.state_dict()
+    assert set(mine) == set(theirs)
+    assert max((mine[k] - theirs[k]).abs().max().item() for k in mine) < 1e-5
+    assert via_peft.version == ours.version
 
 
 def test_service_scores_english_and_marks_other_languages(session, model):
