@@ -64,10 +64,12 @@ def rescore(
 ) -> None:
     """Score every mention the configured model version has not scored, batch by batch.
 
-    Each batch is committed on its own, so an interrupted run loses at most one batch and the
-    next run carries on where it stopped. Results of older model versions are kept; the
-    newest result is the one the inbox, reports and exports use.
+    Each batch is committed on its own (read, score outside any transaction, store), so an
+    interrupted run loses at most one batch and the next run carries on where it stopped.
+    Results of older model versions are kept; the newest result is the one the inbox, reports
+    and exports use.
     """
+    from scheduler.jobs import score_batch
     from sentiment import service
     from sentiment.categories import load_categoriser
     from sentiment.classifier import load_model
@@ -81,11 +83,7 @@ def rescore(
     report = RescoreReport()
     started = time.perf_counter()
     while max_batches is None or report.batches < max_batches:
-        with unit_of_work(factory) as session:
-            service.refresh_statistics(session)
-            batch = service.score_pending(
-                session, model, limit=batch_size, categoriser=categoriser, since=since
-            )
+        batch = score_batch(factory, model, limit=batch_size, categoriser=categoriser, since=since)
         done = batch.scored + batch.unsupported_language
         if done == 0:
             break

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -34,6 +35,27 @@ class PipelineReport:
     engage: EngageReport
 
 
+def score_batch(
+    session_factory: sessionmaker[Session],
+    model: SentimentModel,
+    *,
+    limit: int,
+    categoriser: Categoriser | None = None,
+    since: datetime | None = None,
+) -> ScoreReport:
+    """Score one batch: read in one short transaction, run the models outside any, store in a
+    second. On SQLite no write lock is held while the model works, so the web stays writable."""
+    with unit_of_work(session_factory) as session:
+        sentiment.refresh_statistics(session)
+        work = sentiment.read_pending(session, model, limit=limit, since=since)
+    if not work.mentions:
+        return ScoreReport()
+    rows, report = sentiment.score_work(work, model, categoriser)
+    with unit_of_work(session_factory) as session:
+        sentiment.store_results(session, rows)
+    return report
+
+
 def score_pending(
     session_factory: sessionmaker[Session],
     settings: Settings,
@@ -46,11 +68,9 @@ def score_pending(
     categoriser = categoriser or load_categoriser(settings)
     total = ScoreReport()
     for _ in range(max_batches):
-        with unit_of_work(session_factory) as session:
-            sentiment.refresh_statistics(session)
-            report = sentiment.score_pending(
-                session, model, limit=settings.score_batch_size, categoriser=categoriser
-            )
+        report = score_batch(
+            session_factory, model, limit=settings.score_batch_size, categoriser=categoriser
+        )
         if report.scored + report.unsupported_language == 0:
             break
         total.add(report)

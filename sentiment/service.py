@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -46,27 +47,36 @@ def refresh_statistics(session: Session) -> bool:
     return bool(refresh_stale_statistics(session, SCORING_TABLES))
 
 
-def score_pending(
-    session: Session,
-    model: SentimentModel,
-    *,
-    limit: int = 256,
-    categoriser: Categoriser | None = None,
-    since: datetime | None = None,
-) -> ScoreReport:
-    """Score up to `limit` mentions that lack a result from this model version.
+@dataclass
+class PendingWork:
+    """What one scoring batch read: the mentions, and the taxonomy to sort complaints into."""
 
-    Negative mentions also get their WOM score and, when a categoriser is given and the
-    taxonomy has enabled categories, a complaint category.
+    mentions: list[PendingMention]
+    taxonomy: list[CategorySpec] = field(default_factory=list)
+
+
+def read_pending(
+    session: Session, model: SentimentModel, *, limit: int = 256, since: datetime | None = None
+) -> PendingWork:
+    """Up to `limit` mentions this model version has not scored, with the enabled taxonomy."""
+    mentions = repository.unscored_mentions(session, model.name, model.version, limit, since=since)
+    taxonomy = specs(repository.list_categories(session, enabled_only=True)) if mentions else []
+    return PendingWork(mentions, taxonomy)
+
+
+def score_work(
+    work: PendingWork, model: SentimentModel, categoriser: Categoriser | None = None
+) -> tuple[list[dict[str, Any]], ScoreReport]:
+    """Result rows for a batch: label, probabilities, and for negatives WOM and category.
+
+    Touches no database, so a job can run it between two short transactions instead of holding
+    one open (on SQLite, a write lock) while the model works.
     """
-    pending = repository.unscored_mentions(session, model.name, model.version, limit, since=since)
     report = ScoreReport()
-    if not pending:
-        return report
     now = utcnow()
-    rows = []
+    rows: list[dict[str, Any]] = []
     to_score: list[tuple[PendingMention, str]] = []
-    for item in pending:
+    for item in work.mentions:
         # A review's title carries as much opinion as its body.
         full = f"{item.title}. {item.text}" if item.title else item.text
         if not _supported(model, item.language, full):
@@ -83,8 +93,7 @@ def score_pending(
             continue
         to_score.append((item, full))
     predictions = model.predict([text for _, text in to_score]) if to_score else []
-    scored: list[dict[str, Any]] = []
-    negative_texts: list[str] = []
+    negatives: list[tuple[dict[str, Any], str]] = []
     for (item, full), pred in zip(to_score, predictions, strict=True):
         row: dict[str, Any] = {
             "mention_id": item.id,
@@ -108,32 +117,45 @@ def score_pending(
             "scored_at": now,
         }
         if pred.label == Label.negative.value:
-            negative_texts.append(full)
+            negatives.append((row, full))
             report.negative_wom += 1
-        scored.append(row)
+        rows.append(row)
         report.by_label[pred.label] = report.by_label.get(pred.label, 0) + 1
         report.scored += 1
-    if categoriser is not None and negative_texts:
-        negatives = [r for r in scored if r["label"] == Label.negative.value]
-        for row, (key, score, version) in zip(
-            negatives, categorise(session, categoriser, negative_texts), strict=True
-        ):
-            row.update(category=key, category_score=score, taxonomy_version=version)
-            if key is not None:
-                report.by_category[key] = report.by_category.get(key, 0) + 1
-    repository.insert_results(session, rows + scored)
+    if categoriser is not None and negatives and work.taxonomy:
+        version = fingerprint(work.taxonomy, categoriser.embedder.name)
+        matches = categoriser.categorise(work.taxonomy, [text for _, text in negatives])
+        for (row, _), match in zip(negatives, matches, strict=True):
+            row.update(category=match.key, category_score=match.score, taxonomy_version=version)
+            if match.key is not None:
+                report.by_category[match.key] = report.by_category.get(match.key, 0) + 1
+    return rows, report
+
+
+def store_results(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Store a batch's results; a concurrent scorer's row for the same mention and model wins."""
+    repository.insert_results(session, rows)
+
+
+def score_pending(
+    session: Session,
+    model: SentimentModel,
+    *,
+    limit: int = 256,
+    categoriser: Categoriser | None = None,
+    since: datetime | None = None,
+) -> ScoreReport:
+    """Score up to `limit` mentions that lack a result from this model version, in one session.
+
+    Negative mentions also get their WOM score and, when a categoriser is given and the
+    taxonomy has enabled categories, a complaint category.
+    """
+    work = read_pending(session, model, limit=limit, since=since)
+    if not work.mentions:
+        return ScoreReport()
+    rows, report = score_work(work, model, categoriser)
+    store_results(session, rows)
     return report
-
-
-def categorise(
-    session: Session, categoriser: Categoriser, texts: Sequence[str]
-) -> list[tuple[str | None, float | None, str | None]]:
-    """(category key, similarity, taxonomy fingerprint) per text, from the enabled taxonomy."""
-    taxonomy = specs(repository.list_categories(session, enabled_only=True))
-    if not taxonomy:
-        return [(None, None, None) for _ in texts]
-    version = fingerprint(taxonomy, categoriser.embedder.name)
-    return [(m.key, m.score, version) for m in categoriser.categorise(taxonomy, list(texts))]
 
 
 def score_all_pending(

@@ -93,3 +93,26 @@ def test_score_job_uses_the_categoriser_it_is_given(session_factory, settings, s
 
 class _Version2(FakeModel):
     version = "2"
+
+
+def test_score_job_holds_no_transaction_while_the_model_works(committing_factory, settings):
+    with committing_factory.begin() as s:
+        collect.ingest(s, [mention("1", "this is terrible"), mention("2", "great")])
+
+    class Probe(FakeModel):
+        """Writes from another session while predicting: on SQLite that blocks (then fails
+        with 'database is locked') if the job still holds its transaction."""
+
+        wrote = False
+
+        def predict(self, texts):
+            if not self.wrote:
+                self.wrote = True
+                with committing_factory.begin() as other:
+                    collect.ingest(other, [mention("3", "written while scoring")])
+            return super().predict(texts)
+
+    report = jobs.score_pending(committing_factory, settings, model=Probe())
+    assert report.scored == 3  # the two, then the one written meanwhile in the next batch
+    with committing_factory() as check:
+        assert check.scalar(select(func.count(SentimentResult.id))) == 3

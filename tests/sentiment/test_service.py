@@ -295,10 +295,22 @@ def test_empty_taxonomy_means_no_category(session):
     assert {
         (r.category, r.category_score, r.taxonomy_version) for r in results(session).values()
     } == {(None, None, None)}
-    assert service.categorise(session, categoriser(), ["a", "b"]) == [
-        (None, None, None),
-        (None, None, None),
-    ]
+    assert service.read_pending(session, FakeModel()).mentions == []
+
+
+def test_read_score_store_split_matches_one_session_scoring(session):
+    collect.ingest(session, COMPLAINTS)
+    work = service.read_pending(session, FakeModel(), limit=2)
+    assert [m.id for m in work.mentions] == sorted(m.id for m in work.mentions)
+    assert len(work.mentions) == 2 and [c.key for c in work.taxonomy] == DEFAULT_KEYS
+    rows, report = service.score_work(work, FakeModel(), categoriser())
+    assert report.scored == 2 and len(rows) == 2
+    assert results(session) == {}  # scoring alone writes nothing
+    service.store_results(session, rows)
+    service.store_results(session, rows)  # a second writer of the same batch adds nothing
+    assert len(results(session)) == 2
+    rest = service.score_pending(session, FakeModel(), categoriser=categoriser())
+    assert rest.scored == len(COMPLAINTS) - 2
 
 
 def test_all_categories_disabled_is_an_empty_taxonomy(session):
