@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any
@@ -438,6 +438,7 @@ def trends_page(
     days: int = 30,
     bucket: str = "day",
     platform: str = "",
+    end: str = "",
 ) -> Response:
     """Marketing's view of negative word of mouth: chart, categories, most harmful mentions."""
     if key is None:
@@ -445,8 +446,18 @@ def trends_page(
     days = days if days in TREND_DAYS else 30
     bucket = bucket if bucket in ("day", "week") else "day"
     platform = platform if platform in PLATFORMS else ""
-    since, until = trend_service.default_range(days)
+    # `end` (a UTC day, included) looks back at an older period; anything else means today.
+    try:
+        end_day: date | None = date.fromisoformat(end) if end else None
+    except ValueError:
+        end_day = None
+    now = datetime.combine(end_day, time()) if end_day else None
+    since, until = trend_service.default_range(days, now=now)
     report = trend_service.wom_trends(session, since, until, bucket, platform or None)
+    newest = None
+    if report.totals.scored == 0:
+        # An empty window (say, the demo's data is older than 30 days): offer the newest data.
+        newest = trend_service.newest_scored_at(session, platform or None)
     return templates.TemplateResponse(
         request,
         "trends.html",
@@ -454,6 +465,8 @@ def trends_page(
             "report": report,
             "chart": _trend_chart(report.buckets),
             "days": days,
+            "end": end_day.isoformat() if end_day else "",
+            "newest": newest.date().isoformat() if newest else "",
             "day_options": TREND_DAYS,
             "platforms": PLATFORMS,
             "key_name": key.name,

@@ -55,6 +55,11 @@ def default_range(
     return until - timedelta(days=days), until
 
 
+def newest_scored_at(session: Session, platform: str | None = None) -> datetime | None:
+    """When the newest scored mention (brand posts aside) was posted, for "jump to data"."""
+    return repo.newest_scored_at(session, platform)
+
+
 def _bucket_starts(since: datetime, until: datetime, bucket: str) -> list[date]:
     """Every day, or every Monday, whose bucket overlaps [since, until)."""
     first = since.date()

@@ -168,3 +168,16 @@ def category_names(session: Session) -> dict[str, str]:
     still carry their keys)."""
     stmt = select(ComplaintCategory.key, ComplaintCategory.name)
     return {key: name for key, name in session.execute(stmt)}
+
+
+def newest_scored_at(session: Session, platform: str | None) -> datetime | None:
+    """When the newest labelled, non-brand mention was posted (None: there is none)."""
+    stmt = (
+        select(func.max(Mention.created_at))
+        .join(SentimentResult, SentimentResult.mention_id == Mention.id)
+        .where(Mention.is_brand.is_(False), SentimentResult.label.is_not(None))
+    )
+    if platform is not None:
+        stmt = stmt.where(Mention.platform == platform)
+    value = session.scalar(stmt)
+    return value if isinstance(value, datetime) else None

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -212,6 +212,26 @@ def test_trends_page_empty_state_and_bad_input(marketing, session):
     # Unknown choices fall back to the defaults instead of failing.
     html = marketing.get("/trends?days=12&bucket=month&platform=myspace").text
     assert '<option value="30" selected>' in html and html.count('<rect class="bar"') == 30
+
+
+def test_trends_page_offers_the_newest_data_when_the_window_is_empty(marketing, session):
+    old = datetime(2025, 3, 14, 9, 30)
+    post(session, old, "negative", 3.0, text="refund still missing")
+    post(session, old - timedelta(days=40), "negative", 1.0, text="older complaint")
+    session.commit()
+
+    html = marketing.get("/trends?days=30").text
+    assert "No scored mentions in this period. The newest is from 2025-03-14" in html
+    link = "/trends?days=30&amp;bucket=day&amp;platform=&amp;end=2025-03-14"
+    assert f'<a href="{link}">show the 30 days up to it</a>' in html
+
+    html = marketing.get("/trends?days=30&bucket=day&end=2025-03-14").text
+    assert "No scored mentions" not in html and "refund still missing" in html
+    assert "older complaint" not in html  # 40 days earlier: outside the window
+    assert "2025-02-13 to 2025-03-15" in html
+    assert '<input type="hidden" name="end" value="2025-03-14">' in html and "back to today" in html
+    # A malformed end day means today.
+    assert "No scored mentions in this period." in marketing.get("/trends?end=14/03/2025").text
 
 
 def test_trends_page_needs_login(client):

@@ -353,3 +353,14 @@ def test_invalid_input_is_refused(session, kw, message):
 def test_a_range_of_exactly_366_days_is_allowed(session):
     report = trends.wom_trends(session, MON, MON + timedelta(days=366), "week")
     assert report.buckets[0].start == date(2026, 11, 2) and len(report.buckets) == 53
+
+
+def test_newest_scored_at_skips_brand_posts_unscored_mentions_and_other_platforms(session):
+    assert trends.newest_scored_at(session) is None
+    post(session, MON, "negative")
+    post(session, MON + timedelta(days=2), "positive", platform="reddit")
+    post(session, MON + timedelta(days=5), "negative", brand=True)
+    post(session, MON + timedelta(days=6), None)  # no result at all
+    assert trends.newest_scored_at(session) == MON + timedelta(days=2)
+    assert trends.newest_scored_at(session, "twitter") == MON
+    assert trends.newest_scored_at(session, "appstore") is None
