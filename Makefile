@@ -26,7 +26,7 @@ run: $(STAMP)
 	@mkdir -p var
 	$(BIN)/socialcrm db upgrade
 	$(BIN)/socialcrm demo load --if-empty
-	@echo "Log in at http://127.0.0.1:8000/login with the demo key below (a fresh one each run):"
+	@echo "Log in at http://$${SOCIALCRM_HOST:-127.0.0.1}:$${SOCIALCRM_PORT:-8000}/login with the demo key below (a fresh one each run):"
 	@$(BIN)/socialcrm apikeys create demo --replace
 	SOCIALCRM_DRY_RUN_REPLIES=$${SOCIALCRM_DRY_RUN_REPLIES:-true} $(BIN)/socialcrm run
 
