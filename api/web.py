@@ -20,7 +20,7 @@ from api.auth import verify_key
 from api.deps import COOKIE_NAME, SessionDep, web_key
 from api.models import ApiKey
 from collectors.models import Platform
-from core.errors import InvalidError, NotFoundError, SocialCrmError
+from core.errors import InvalidError, NotFoundError, SocialCrmError, validation_message
 from core.timeutil import utcnow
 from engagement import agents as agent_service
 from engagement import service as engagement
@@ -31,7 +31,7 @@ from engagement.replies import service as replies
 from sentiment import service as sentiment_service
 from sentiment import trends as trend_service
 from sentiment.models import ComplaintCategory
-from sentiment.schemas import CategoryCreate, CategoryUpdate
+from sentiment.schemas import CATEGORY_HINTS, CategoryCreate, CategoryUpdate
 from sentiment.trends_schemas import TrendBucket
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -503,25 +503,6 @@ def _position(text: str) -> int | None:
     return value
 
 
-def _validation_message(exc: ValidationError) -> str:
-    """Pydantic's errors as one sentence an admin can act on."""
-    parts = []
-    for err in exc.errors():
-        loc = err.get("loc", ())
-        message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-        if loc[:1] == ("key",) and err.get("type") == "string_pattern_mismatch":
-            message = (
-                "use lowercase letters, digits, '-' and '_', starting with a letter or digit "
-                "(at most 100 characters)"
-            )
-        if len(loc) == 2 and loc[0] == "examples" and isinstance(loc[1], int):
-            where = f"example {loc[1] + 1}"
-        else:
-            where = ".".join(str(part) for part in loc)
-        parts.append(f"{where}: {message}" if where else message)
-    return "; ".join(parts)
-
-
 def _category_form(category: ComplaintCategory) -> dict[str, Any]:
     """A stored category as its edit form's values."""
     return {
@@ -603,7 +584,7 @@ def _category_act(
         action()
     except ValidationError as exc:
         session.rollback()
-        return page(_validation_message(exc), 422)
+        return page(validation_message(exc, hints=CATEGORY_HINTS), 422)
     except SocialCrmError as exc:
         session.rollback()
         if isinstance(exc, NotFoundError):

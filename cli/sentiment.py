@@ -10,13 +10,18 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
-from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import unit_of_work
-from core.errors import ConflictError, InvalidError, NotFoundError
+from core.errors import ConflictError, InvalidError, NotFoundError, validation_message
 from core.settings import Settings
-from sentiment.schemas import CategoryCreate, CategoryRead, CategoryUpdate, RescoreReport
+from sentiment.schemas import (
+    CATEGORY_HINTS,
+    CategoryCreate,
+    CategoryRead,
+    CategoryUpdate,
+    RescoreReport,
+)
 
 categories_app = typer.Typer(
     help="The complaint taxonomy negative mentions are sorted into (no retraining needed).",
@@ -34,16 +39,6 @@ def _ready() -> tuple[Settings, sessionmaker[Session]]:
 def _fail(message: str, code: int = 2) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
-
-
-def _message(exc: Exception) -> str:
-    """One line for any error: pydantic's multi-line report becomes `field: message; ...`."""
-    if not isinstance(exc, ValidationError):
-        return str(exc)
-    return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" if e["loc"] else str(e["msg"])
-        for e in exc.errors()
-    )
 
 
 def rescore(
@@ -159,7 +154,7 @@ def add_category(
         with unit_of_work(factory) as session:
             row = CategoryRead.model_validate(service.create_category(session, data))
     except (ValueError, ConflictError, InvalidError) as exc:
-        _fail(_message(exc))
+        _fail(validation_message(exc, hints=CATEGORY_HINTS))
     typer.echo(f"added {_show(row)}")
 
 
@@ -192,7 +187,7 @@ def update_category(
     except NotFoundError as exc:
         _fail(str(exc), 2)
     except (ValueError, InvalidError) as exc:
-        _fail(_message(exc))
+        _fail(validation_message(exc, hints=CATEGORY_HINTS))
     typer.echo(f"updated {_show(row)}")
 
 
@@ -229,5 +224,5 @@ def import_categories(
         with unit_of_work(factory) as session:
             created, updated, removed = service.import_taxonomy(session, specs, replace=replace)
     except (ValueError, InvalidError, ConflictError) as exc:
-        _fail(_message(exc))
+        _fail(validation_message(exc, hints=CATEGORY_HINTS))
     typer.echo(f"{created} created, {updated} updated, {removed} removed")

@@ -9,7 +9,7 @@ import typer
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import unit_of_work
-from core.errors import ConflictError, InvalidError, NotFoundError
+from core.errors import ConflictError, InvalidError, NotFoundError, validation_message
 from engagement.schemas import TaskRead
 
 app = typer.Typer(help="Response tasks, agents and rules.", no_args_is_help=True)
@@ -137,7 +137,7 @@ def agents_add(
     try:
         data = AgentCreate(name=name, email=email, available=not unavailable)
     except ValidationError as exc:
-        _fail(exc.errors()[0]["msg"], 2)
+        _fail(validation_message(exc), 2)
     try:
         with unit_of_work(_factory()) as session:
             agent = agents.create_agent(session, data)

@@ -8,7 +8,7 @@ import typer
 from pydantic import ValidationError
 
 from core.db import unit_of_work
-from core.errors import ConflictError, InvalidError, NotFoundError
+from core.errors import ConflictError, InvalidError, NotFoundError, validation_message
 from engagement.webhooks.schemas import (
     WebhookDeliveryRead,
     WebhookSubscriptionCreate,
@@ -64,7 +64,7 @@ def add(
             enabled=not disabled,
         )
     except ValidationError as exc:
-        _fail("; ".join(str(e["msg"]) for e in exc.errors()), 2)
+        _fail(validation_message(exc), 2)
     _, _, factory = _ready()
     with unit_of_work(factory) as session:
         sub = service.create_subscription(session, data)

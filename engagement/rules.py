@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
 from collectors.models import Mention
-from core.errors import InvalidError, NotFoundError
+from core.errors import InvalidError, NotFoundError, validation_message
 from core.timeutil import utcnow
 from engagement import repository
 from engagement.models import Customer, EngagementRule
@@ -146,9 +146,7 @@ def validate_params(kind: str, params: dict[str, Any]) -> dict[str, Any]:
     try:
         return model.model_validate(params).model_dump(mode="json")
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'params'}: {e['msg']}" for e in exc.errors()
-        )
+        problems = validation_message(exc, where="params")
         raise InvalidError(f"invalid params for a {kind} rule: {problems}") from None
 
 

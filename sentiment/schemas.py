@@ -52,6 +52,11 @@ class ScoreReport(BaseModel):
 MAX_EXAMPLES = 50
 MAX_EXAMPLE_CHARS = 500
 CategoryKey = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,99}$")]
+# What to tell a person whose category input failed a check they cannot read off the pattern.
+CATEGORY_HINTS = {
+    ("key", "string_pattern_mismatch"): "use lowercase letters, digits, '-' and '_', starting "
+    "with a letter or digit (at most 100 characters)",
+}
 Position = Annotated[int, Field(ge=-1_000_000, le=1_000_000)]
 Example = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
