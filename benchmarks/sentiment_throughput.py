@@ -122,15 +122,21 @@ def job_worker(texts: list[str], threads: int | None, database_url: str | None) 
             model.predict(texts)
             return time.perf_counter() - t
 
+        shared = categoriser.shares(model)
         with unit_of_work(factory) as session:
             taxonomy = specs(sentiment_service.list_categories(session, enabled_only=True))
 
         def bare_stack() -> float:
             """The job's model work without the database: classify all, categorise negatives."""
             t = time.perf_counter()
-            preds = model.predict(texts)
-            negatives = [x for x, p in zip(texts, preds, strict=True) if p.label == "negative"]
-            categoriser.categorise(taxonomy, negatives)
+            if shared:  # the model's own pass yields the category vectors
+                preds, vectors = model.predict_with_vectors(texts)  # type: ignore[attr-defined]
+                rows = [i for i, p in enumerate(preds) if p.label == "negative"]
+                categoriser.categorise(taxonomy, [texts[i] for i in rows], vectors[rows])
+            else:
+                preds = model.predict(texts)
+                negatives = [x for x, p in zip(texts, preds, strict=True) if p.label == "negative"]
+                categoriser.categorise(taxonomy, negatives)
             return time.perf_counter() - t
 
         def job() -> tuple[float, Any]:
@@ -162,6 +168,7 @@ def job_worker(texts: list[str], threads: int | None, database_url: str | None) 
         "model": f"{model.name} {model.version}",
         "database": url.split(":", 1)[0] if database_url else "sqlite (temporary file)",
         "load_s": round(loaded, 2),
+        "category_encoder": categoriser.embedder.name + (" (shared pass)" if shared else ""),
         "tweets_per_s": round(job_rate, 1),
         "bare_tweets_per_s_same_process": round(bare_rate, 1),
         "job_share_of_bare": round(job_rate / bare_rate, 3),

@@ -47,8 +47,9 @@ class Settings(BaseSettings):
     category_model: str = Field(
         default="",
         description="Sentence encoder that matches complaints to the category taxonomy: a local "
-        "Hugging Face directory or hub id; empty = the bundled all-MiniLM-L6-v2 (transformer "
-        "backend) or a bag of words (lexicon backend)",
+        "Hugging Face directory or hub id; empty = the sentiment model's own sentence vectors "
+        "when it was trained to keep them (the bundled model), else the bundled "
+        "all-MiniLM-L6-v2 (transformer backend) or a bag of words (lexicon backend)",
     )
     category_min_similarity: float = Field(
         default=0.15,

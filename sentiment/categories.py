@@ -61,6 +61,40 @@ class Embedder(Protocol):
         ...
 
 
+@runtime_checkable
+class VectorModel(Protocol):
+    """A sentiment model whose forward pass also yields sentence vectors (one pass for both)."""
+
+    name: str
+    version: str
+
+    def predict_with_vectors(self, texts: Sequence[str]) -> tuple[list[Any], np.ndarray]:
+        """Predictions and one unit-length row per text, in input order."""
+        ...
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """One unit-length row per text, in input order."""
+        ...
+
+
+class SharedEncoder:
+    """The sentiment model as the category encoder: scoring's own pass gives the vectors.
+
+    The model normalises texts itself (as it does for scoring), so the categoriser hands it
+    complaints as they are: a re-categorisation then sees exactly what scoring saw.
+    """
+
+    raw_text = True
+
+    def __init__(self, model: VectorModel) -> None:
+        self.model = model
+        self.name = f"{model.name}@{model.version}"
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """The model's sentence vectors."""
+        return self.model.embed(texts)
+
+
 class HashingEmbedder:
     """A hashed bag of words and word pairs: category by shared vocabulary, no model needed."""
 
@@ -162,14 +196,31 @@ class Categoriser:
             self._cache[version] = result
         return result
 
-    def similarities(self, categories: Sequence[CategorySpec], texts: Sequence[str]) -> np.ndarray:
-        """Cosine similarity of every text (rows) to every category (columns)."""
+    def shares(self, model: object) -> bool:
+        """Whether `model`'s scoring pass yields this categoriser's vectors."""
+        return getattr(self.embedder, "model", None) is model
+
+    def similarities(
+        self,
+        categories: Sequence[CategorySpec],
+        texts: Sequence[str],
+        vectors: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Cosine similarity of every text (rows) to every category (columns).
+
+        `vectors`: the texts' vectors when the caller already has them (a shared encoder).
+        """
         _, protos = self.prototypes(categories)
-        vectors = self.embedder.embed([clean(t) for t in texts])
+        if vectors is None:
+            raw = getattr(self.embedder, "raw_text", False)
+            vectors = self.embedder.embed(list(texts) if raw else [clean(t) for t in texts])
         return vectors @ protos.T
 
     def categorise(
-        self, categories: Sequence[CategorySpec], texts: Sequence[str]
+        self,
+        categories: Sequence[CategorySpec],
+        texts: Sequence[str],
+        vectors: np.ndarray | None = None,
     ) -> list[CategoryMatch]:
         """The closest category per text, or key None below `min_similarity`."""
         if not texts:
@@ -177,7 +228,7 @@ class Categoriser:
         if not categories:
             return [CategoryMatch(None, 0.0) for _ in texts]
         keys, _ = self.prototypes(categories)
-        sims = self.similarities(categories, texts)
+        sims = self.similarities(categories, texts, vectors)
         best = sims.argmax(axis=1)
         out = []
         for row, col in enumerate(best.tolist()):
@@ -233,24 +284,43 @@ _categorisers: dict[str, Categoriser] = {}
 
 
 def load_categoriser(settings: Settings) -> Categoriser:
-    """The configured categoriser, built once per process (the encoder loads lazily here)."""
-    key = (
-        f"{settings.sentiment_backend}:{settings.category_model}:{settings.category_min_similarity}"
+    """The configured categoriser, built once per process (the encoder loads lazily here).
+
+    With the transformer backend and no SOCIALCRM_CATEGORY_MODEL, a sentiment model trained to
+    keep sentence vectors (the bundled one) is the encoder too: no second model, no second pass.
+    """
+    key = ":".join(
+        str(v)
+        for v in (
+            settings.sentiment_backend,
+            settings.sentiment_model,
+            settings.category_model,
+            settings.category_min_similarity,
+        )
     )
     with _lock:
         found = _categorisers.get(key)
         if found is None:
-            embedder: Embedder
-            if settings.sentiment_backend == "transformer":
-                from sentiment.embeddings import SentenceEncoder
-
-                embedder = SentenceEncoder.load(
-                    settings.category_model,
-                    quantize=settings.sentiment_quantize,
-                    threads=settings.sentiment_threads or None,
-                )
-            else:
-                embedder = HashingEmbedder()
-            found = Categoriser(embedder, min_similarity=settings.category_min_similarity)
+            floor = settings.category_min_similarity
+            found = Categoriser(category_encoder(settings), min_similarity=floor)
             _categorisers[key] = found
         return found
+
+
+def category_encoder(settings: Settings) -> Embedder:
+    """The configured category encoder: shared with the sentiment model where it can be."""
+    if settings.sentiment_backend != "transformer":
+        return HashingEmbedder()
+    if not settings.category_model:
+        from sentiment.classifier import load_model
+
+        model = load_model(settings)
+        if getattr(model, "sentence_vectors", False) and isinstance(model, VectorModel):
+            return SharedEncoder(model)
+    from sentiment.embeddings import SentenceEncoder
+
+    return SentenceEncoder.load(
+        settings.category_model,
+        quantize=settings.sentiment_quantize,
+        threads=settings.sentiment_threads or None,
+    )

@@ -371,7 +371,7 @@ def eval_categories(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
 ) -> None:
     """Category accuracy of a taxonomy on labelled complaints, against the majority baseline."""
-    from sentiment.categories import Categoriser, HashingEmbedder, load_taxonomy_file
+    from sentiment.categories import Categoriser, category_encoder, load_taxonomy_file
     from sentiment.evaluate import (
         evaluate_categories,
         format_category_report,
@@ -397,12 +397,7 @@ def eval_categories(
     except (ValueError, OSError, InvalidError) as exc:
         fail(str(exc))
     name = (backend.value if backend else None) or settings.sentiment_backend
-    if name == "lexicon":
-        embedder: Any = HashingEmbedder()
-    else:
-        from sentiment.embeddings import SentenceEncoder
-
-        embedder = SentenceEncoder.load(settings.category_model)
+    embedder = category_encoder(settings.model_copy(update={"sentiment_backend": name}))
     floor = settings.category_min_similarity if min_similarity is None else min_similarity
     categoriser = Categoriser(embedder, min_similarity=floor)
     labels = {c.key: c.label or c.name for c in specs}
@@ -463,6 +458,18 @@ def train(
     limit: Annotated[int | None, typer.Option(help="Train on N sampled rows", min=1)] = None,
     max_steps: Annotated[int | None, typer.Option(min=1)] = None,
     evals_per_epoch: Annotated[int, typer.Option(min=1)] = 4,
+    embed_distill: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            help="Weight of the loss keeping the base's sentence vectors (0: off); above 0 the "
+            "categoriser reuses the classifier's pass",
+        ),
+    ] = None,
+    delta_rank: Annotated[
+        int | None,
+        typer.Option(min=0, help="full: store weight changes as rank-N factors (0: whole, ~22 MB)"),
+    ] = None,
     threads: Annotated[
         int | None,
         typer.Option(help="CPU threads (1 is fastest on a busy machine)", min=1),
@@ -490,6 +497,8 @@ def train(
         limit=limit,
         max_steps=max_steps,
         evals_per_epoch=evals_per_epoch,
+        embed_distill=embed_distill if embed_distill is not None else TrainConfig.embed_distill,
+        delta_rank=delta_rank if delta_rank is not None else TrainConfig.delta_rank,
         threads=threads,
     )
     run_training(config, echo=lambda line: typer.echo(line, err=True))

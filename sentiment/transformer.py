@@ -40,6 +40,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from core.errors import ConfigError
@@ -263,6 +264,36 @@ def merge_lora(model: torch.nn.Module, path: Path, adapter_cfg: dict[str, Any]) 
     return True
 
 
+def trained_state(
+    trained: dict[str, torch.Tensor], own: dict[str, torch.Tensor]
+) -> dict[str, torch.Tensor]:
+    """The fine-tuned tensors to load over `own` (the base model's state dict).
+
+    A tensor stored whole replaces the base's; a pair NAME.delta_b / NAME.delta_a is a low-rank
+    difference added to the base's NAME (what `write_trained_weights(rank=...)` writes).
+    """
+    out: dict[str, torch.Tensor] = {}
+    for key, value in trained.items():
+        if key.endswith(".delta_a"):
+            if f"{key[: -len('.delta_a')]}.delta_b" not in trained:
+                raise ValueError(f"incomplete low-rank tensor {key}")
+            continue
+        if key.endswith(".delta_b"):
+            name = key[: -len(".delta_b")]
+            a = trained.get(f"{name}.delta_a")
+            if name not in own or a is None:
+                raise ValueError(f"unknown or incomplete low-rank tensor {name}")
+            delta = value.float() @ a.float()
+            if delta.shape != own[name].shape:
+                raise ValueError(f"{name} is {tuple(delta.shape)}, not {tuple(own[name].shape)}")
+            out[name] = own[name] + delta.to(own[name].dtype)
+        elif key not in own:
+            raise ValueError(f"unknown tensor {key}")
+        else:
+            out[key] = value.to(own[key].dtype)
+    return out
+
+
 class TransformerModel:
     """A 3-class sequence classifier behind the SentimentModel Protocol (English only)."""
 
@@ -397,15 +428,12 @@ class TransformerModel:
             meta = json.loads((path / METADATA_FILE).read_text(encoding="utf-8"))
         base_id = meta.get("base") or BASE_ID
         model = TransformerModel._base_classifier(path, meta, base_id)
-        trained = load_file(str(path / TRAINED_WEIGHTS))
         own = model.state_dict()
-        unknown = sorted(set(trained) - set(own))
-        if unknown:
-            raise ConfigError(
-                f"{path / TRAINED_WEIGHTS} does not fit {base_id}: unknown tensors "
-                f"{', '.join(unknown[:5])}"
-            )
-        model.load_state_dict({k: v.to(own[k].dtype) for k, v in trained.items()}, strict=False)
+        try:
+            weights = trained_state(load_file(str(path / TRAINED_WEIGHTS)), own)
+        except ValueError as exc:
+            raise ConfigError(f"{path / TRAINED_WEIGHTS} does not fit {base_id}: {exc}") from exc
+        model.load_state_dict(weights, strict=False)
         tok_dir = path if (path / "tokenizer_config.json").is_file() else base_model_path()
         tokenizer = AutoTokenizer.from_pretrained(str(tok_dir))
         name = meta.get("name") or path.name
@@ -481,19 +509,42 @@ class TransformerModel:
 
     # ---------------------------------------------------------------- inference
 
+    @property
+    def sentence_vectors(self) -> bool:
+        """Whether the pooled last layer is a sentence vector the categoriser can use.
+
+        True for models trained with `--embed-distill` (their card says so in socialcrm.json):
+        the training kept the mean-pooled last layer near the base encoder's sentence vectors.
+        """
+        return self.metadata.get("sentence_embedding") == "mean"
+
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         """Label each text, in input order (batched by token length internally)."""
-        probs = self.predict_proba(texts)
-        out = []
-        for neg, neu, pos in probs:
-            label = LABELS[max(range(3), key=(neg, neu, pos).__getitem__)]
-            out.append(Prediction(label, neg, neu, pos))
-        return out
+        return _predictions(self._run(texts, vectors=False)[0])
+
+    def predict_with_vectors(self, texts: Sequence[str]) -> tuple[list[Prediction], np.ndarray]:
+        """Labels plus each text's unit-length sentence vector, from one forward pass."""
+        probs, vectors = self._run(texts, vectors=True)
+        assert vectors is not None
+        return _predictions(probs), vectors
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit-length sentence vectors (mean-pooled last layer), in input order."""
+        vectors = self._run(texts, vectors=True)[1]
+        assert vectors is not None
+        return vectors
 
     def predict_proba(self, texts: Sequence[str]) -> list[tuple[float, float, float]]:
         """(negative, neutral, positive) probabilities per text, in input order."""
+        return self._run(texts, vectors=False)[0]
+
+    def _run(
+        self, texts: Sequence[str], *, vectors: bool
+    ) -> tuple[list[tuple[float, float, float]], np.ndarray | None]:
+        dim = int(self.model.config.hidden_size)
+        pooled = np.zeros((len(texts), dim), dtype=np.float32) if vectors else None
         if not texts:
-            return []
+            return [], pooled
         clean = [preprocess(t) if isinstance(t, str) else "" for t in texts]
         ids: list[list[int]] = self.tokenizer(
             clean, truncation=True, max_length=self.max_length, padding=False
@@ -502,13 +553,29 @@ class TransformerModel:
         positions = torch.tensor(self._positions)
         with torch.inference_mode():
             for batch, input_ids, mask in length_batches(ids, self.batch_size, self._pad_id):
-                logits = self.model(
-                    input_ids=input_ids.to(self.device), attention_mask=mask.to(self.device)
-                ).logits
-                p = torch.softmax(logits.float().cpu(), dim=-1)[:, positions]
+                mask = mask.to(self.device)
+                out = self.model(
+                    input_ids=input_ids.to(self.device),
+                    attention_mask=mask,
+                    output_hidden_states=vectors,
+                )
+                p = torch.softmax(out.logits.float().cpu(), dim=-1)[:, positions]
                 for i, row_p in zip(batch, p.tolist(), strict=True):
                     result[i] = (row_p[0], row_p[1], row_p[2])
-        return result
+                if pooled is not None:
+                    hidden = out.hidden_states[-1].float()
+                    weights = mask.unsqueeze(-1).float()
+                    mean = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
+                    pooled[batch] = torch.nn.functional.normalize(mean, dim=-1).cpu().numpy()
+        return result, pooled
+
+
+def _predictions(probs: Sequence[tuple[float, float, float]]) -> list[Prediction]:
+    out = []
+    for neg, neu, pos in probs:
+        label = LABELS[max(range(3), key=(neg, neu, pos).__getitem__)]
+        out.append(Prediction(label, neg, neu, pos))
+    return out
 
 
 def length_batches(

@@ -11,7 +11,7 @@ import pytest
 
 from core.errors import InvalidError
 from core.settings import Settings
-from sentiment import categories
+from sentiment import categories, classifier
 from sentiment.categories import (
     MAX_TEXT_CHARS,
     MIN_SIMILARITY,
@@ -21,12 +21,14 @@ from sentiment.categories import (
     CategorySpec,
     Embedder,
     HashingEmbedder,
+    SharedEncoder,
     clean,
     fingerprint,
     load_categoriser,
     load_taxonomy_file,
     specs,
 )
+from sentiment.fake import FakeModel
 from tests.conftest import DEFAULT_CATEGORY_KEYS
 
 DEFAULT_KEYS = DEFAULT_CATEGORY_KEYS
@@ -398,6 +400,56 @@ def test_load_categoriser_transformer_uses_the_sentence_encoder(
     assert calls == [("/models/enc", 3)]
     assert isinstance(c.embedder, HashingEmbedder)
     assert load_categoriser(settings) is c and len(calls) == 1
-    # Another model is another categoriser.
+    # Without a category model of its own, a sentiment model lacking sentence vectors gets
+    # the bundled sentence encoder.
+    monkeypatch.setattr(classifier, "load_model", lambda settings: FakeModel())
     load_categoriser(_settings(tmp_path, sentiment_backend="transformer", sentiment_threads=3))
     assert calls[-1] == ("", 3)
+
+
+class VectorFake(FakeModel):
+    """A fake whose forward pass also yields sentence vectors (the bundled model's ability)."""
+
+    sentence_vectors = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.vector_calls: list[int] = []
+        self.embed_calls: list[int] = []
+        self._bag = HashingEmbedder()
+
+    def predict_with_vectors(self, texts):
+        self.vector_calls.append(len(texts))
+        preds = FakeModel.predict(self, texts)
+        self.calls.pop()  # counted as a vector call, not a plain predict
+        return preds, self._bag.embed(texts)
+
+    def embed(self, texts):
+        self.embed_calls.append(len(texts))
+        return self._bag.embed(texts)
+
+
+def test_load_categoriser_shares_a_sentiment_model_that_has_sentence_vectors(
+    tmp_path, no_cached_categorisers, monkeypatch
+):
+    from sentiment import embeddings
+
+    model = VectorFake()
+    monkeypatch.setattr(classifier, "load_model", lambda settings: model)
+    monkeypatch.setattr(embeddings.SentenceEncoder, "load", None)  # must not be used
+    c = load_categoriser(_settings(tmp_path, sentiment_backend="transformer"))
+    assert isinstance(c.embedder, SharedEncoder) and c.embedder.model is model
+    assert c.embedder.name == "fake@1" and c.shares(model) and not c.shares(FakeModel())
+
+
+def test_shared_encoder_gets_texts_as_they_are(tmp_path):
+    model = VectorFake()
+    c = Categoriser(SharedEncoder(model))
+    text = "@airline charged me twice http://x.co/1 #refund"
+    sims = c.similarities(SMALL, [text])
+    assert np.allclose(sims, HashingEmbedder().embed([text]) @ c.prototypes(SMALL)[1].T)
+    # Vectors a scoring pass already made are used as given.
+    given = HashingEmbedder().embed(["charged twice"])
+    assert c.categorise(SMALL, [text], given) == Categoriser(HashingEmbedder()).categorise(
+        SMALL, ["charged twice"]
+    )

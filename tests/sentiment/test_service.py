@@ -242,6 +242,35 @@ def test_negatives_are_categorised_from_the_database_taxonomy(session):
     assert all(0.15 <= rows[e].category_score <= 1 for e in "123")
 
 
+def test_a_model_with_sentence_vectors_scores_and_categorises_in_one_pass(session):
+    from sentiment.categories import SharedEncoder
+    from tests.sentiment.test_categories import VectorFake
+
+    use_taxonomy(session)
+    collect.ingest(session, COMPLAINTS)
+    model = VectorFake()
+    report = service.score_pending(session, model, categoriser=Categoriser(SharedEncoder(model)))
+    assert model.vector_calls == [5] and model.calls == []  # no second pass over negatives
+    assert len(model.embed_calls) == 1  # the taxonomy's prototypes, once
+    assert report.by_category == {"billing": 1, "delivery": 1, "app": 1}
+    taxonomy = specs(service.list_categories(session))
+    rows = results(session)
+    assert rows["1"].taxonomy_version == fingerprint(taxonomy, "fake@1")
+    expected = categoriser().categorise(taxonomy, [c.text for c in COMPLAINTS[:3]])
+    assert [rows[e].category_score for e in "123"] == [pytest.approx(m.score) for m in expected]
+
+
+def test_a_shared_model_without_a_taxonomy_only_predicts(session):
+    from sentiment.categories import SharedEncoder
+    from tests.sentiment.test_categories import VectorFake
+
+    use_taxonomy(session, [])
+    collect.ingest(session, COMPLAINTS)
+    model = VectorFake()
+    service.score_pending(session, model, categoriser=Categoriser(SharedEncoder(model)))
+    assert model.vector_calls == [] and model.calls == [5]
+
+
 def test_the_seeded_default_taxonomy_categorises(session):
     collect.ingest(
         session,

@@ -189,3 +189,90 @@ def test_cli_train_reports_missing_data(tmp_path):
     assert isinstance(res.exception, ConfigError)
     assert "training data not found" in str(res.exception)
     assert not Path(tmp_path / "m").exists()
+
+
+def test_low_rank_weights_are_added_to_the_base(tmp_path):
+    from safetensors.torch import load_file
+
+    from sentiment.transformer import TRAINED_WEIGHTS, base_model_path
+
+    data = TrainingData(train=synthetic(64), val=synthetic(12), sources={"synthetic": 64})
+    whole, low = tmp_path / "whole", tmp_path / "low"
+
+    def config(out: Path, rank: int) -> TrainConfig:
+        return TrainConfig(
+            output_dir=out,
+            method="full",
+            lr=1e-4,
+            batch_size=16,
+            max_steps=2,
+            evals_per_epoch=1,
+            threads=2,
+            delta_rank=rank,
+        )
+
+    train(config(whole, 0), data=data, echo=lambda _: None)
+    meta = train(config(low, 4), data=data, echo=lambda _: None)
+
+    stored = load_file(str(low / TRAINED_WEIGHTS))
+    name = "bert.encoder.layer.3.intermediate.dense.weight"
+    assert name not in stored
+    assert stored[f"{name}.delta_b"].shape == (1536, 4)
+    assert stored[f"{name}.delta_a"].shape == (4, 384)
+    # Vectors and the 3 x 384 head are cheaper whole than as factors.
+    assert "classifier.weight" in stored and "bert.encoder.layer.3.output.dense.bias" in stored
+    assert meta["hyperparameters"]["delta_rank"] == 4
+    assert (low / TRAINED_WEIGHTS).stat().st_size < (whole / TRAINED_WEIGHTS).stat().st_size / 10
+
+    from transformers import AutoModel
+
+    base = AutoModel.from_pretrained(str(base_model_path())).state_dict()
+    loaded = TransformerModel.load(str(low), threads=2, quantize=False).model.state_dict()
+    delta = stored[f"{name}.delta_b"].float() @ stored[f"{name}.delta_a"].float()
+    short = name.removeprefix("bert.")
+    assert torch.allclose(loaded[name], base[short] + delta)
+    assert torch.equal(loaded["classifier.weight"], stored["classifier.weight"].float())
+    # Same training, same seed: the factors approximate the whole matrices' change.
+    exact = TransformerModel.load(str(whole), threads=2, quantize=False).model.state_dict()
+    change = exact[name] - base[short]
+    assert torch.linalg.norm(loaded[name] - exact[name]) < torch.linalg.norm(change)
+
+
+def test_embedding_distillation_keeps_sentence_vectors(tmp_path):
+    out = tmp_path / "joint"
+    data = TrainingData(train=synthetic(64), val=synthetic(12), sources={"synthetic": 64})
+    config = TrainConfig(
+        output_dir=out,
+        method="full",
+        lr=1e-4,
+        batch_size=16,
+        max_steps=3,
+        evals_per_epoch=1,
+        threads=2,
+        embed_distill=1.0,
+    )
+    lines: list[str] = []
+    meta = train(config, data=data, echo=lines.append)
+
+    assert meta["sentence_embedding"] == "mean"
+    assert meta["hyperparameters"]["embed_distill"] == 1.0
+    history = meta["val_scores"]["history"]
+    assert all(0.9 < e["embedding_cosine"] <= 1.0001 for e in history)
+    assert any("teacher sentence embeddings" in line for line in lines)
+
+    model = TransformerModel.load(str(out), threads=2, quantize=False)
+    assert model.sentence_vectors
+    texts = ["lost my bag", "love this crew", "", "gate changed to b7"]
+    preds, vectors = model.predict_with_vectors(texts)
+    assert [p.label for p in preds] == [p.label for p in model.predict(texts)]
+    assert vectors.shape == (4, 384)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert np.allclose(model.embed(texts), vectors, atol=1e-5)
+
+
+def test_plain_training_does_not_claim_sentence_vectors(tmp_path):
+    data = TrainingData(train=synthetic(32), val=synthetic(6), sources={"synthetic": 32})
+    config = TrainConfig(output_dir=tmp_path, method="full", max_steps=1, threads=2)
+    meta = train(config, data=data, echo=lambda _: None)
+    assert "sentence_embedding" not in meta
+    assert not TransformerModel.load(str(tmp_path), threads=2).sentence_vectors

@@ -291,3 +291,32 @@ def test_missing_directory_and_unknown_hub_id_are_config_errors(tmp_path):
         TransformerModel.load(str(tmp_path / "absent"))
     with pytest.raises(ConfigError, match="cannot load sentiment model"):
         TransformerModel.load("socialcrm-test/no-such-model")
+
+
+def test_trained_state_adds_low_rank_differences_and_rejects_misfits():
+    import torch
+
+    from sentiment.transformer import trained_state
+
+    own = {"w": torch.ones(4, 3), "b": torch.zeros(4)}
+    b, a = torch.arange(4.0).reshape(4, 1), torch.ones(1, 3)
+    out = trained_state({"w.delta_b": b, "w.delta_a": a, "b": torch.full((4,), 2.0)}, own)
+    assert torch.equal(out["w"], 1 + b @ a) and torch.equal(out["b"], torch.full((4,), 2.0))
+    for bad in (
+        {"x": torch.zeros(1)},  # no such tensor in the base
+        {"w.delta_b": b},  # half a pair
+        {"w.delta_a": a},
+        {"w.delta_b": torch.ones(3, 1), "w.delta_a": torch.ones(1, 3)},  # wrong shape
+        {"x.delta_b": b, "x.delta_a": a},
+    ):
+        with pytest.raises(ValueError):
+            trained_state(bad, own)
+
+
+def test_a_misfit_trained_weights_file_is_a_config_error(tmp_path):
+    import torch
+    from safetensors.torch import save_file
+
+    save_file({"bert.nothing.delta_b": torch.ones(2, 1)}, str(tmp_path / TRAINED_WEIGHTS))
+    with pytest.raises(ConfigError, match="does not fit"):
+        TransformerModel.load(str(tmp_path), threads=1)
