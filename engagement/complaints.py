@@ -150,11 +150,19 @@ def list_complaints(
     return ComplaintPage(items=items, next_cursor=next_cursor)
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        # Mention text and handles are the public's: "=HYPERLINK(...)" must stay text when
+        # an agent opens the export in Excel or Sheets (OWASP's advice: a leading quote).
+        return "'" + value
     return str(value)
 
 

@@ -260,6 +260,22 @@ def test_csv_has_a_fixed_header_and_round_trips_awkward_text():
     assert (first["task_id"], first["rating"]) == ("7", "1")
 
 
+@pytest.mark.parametrize(
+    "text",
+    ['=HYPERLINK("http://evil.example","click")', "+1 555", "-2+3", "@SUM(A1)", "\tx", "\r=1"],
+)
+def test_csv_text_cells_never_start_a_spreadsheet_formula(text):
+    out = io.StringIO()
+    ComplaintWriter(out, "csv").write([_item(text=text, author_handle=text, p_negative=-0.0)])
+    row = dict(zip(CSV_COLUMNS, list(csv.reader(io.StringIO(out.getvalue())))[1], strict=True))
+    assert row["text"] == row["author_handle"] == "'" + text
+    assert row["p_negative"] == "-0.0"  # numbers are numbers, not text to defuse
+
+    out = io.StringIO()
+    ComplaintWriter(out, "jsonl").write([_item(text=text)])
+    assert json.loads(out.getvalue())["text"] == text  # JSON is read by programs: verbatim
+
+
 def test_jsonl_writes_one_object_per_line():
     out = io.StringIO()
     ComplaintWriter(out, "jsonl").write([_item(), _item(mention_id=2)])
