@@ -84,6 +84,35 @@ def list_() -> None:
             typer.echo(_sub_line(sub))
 
 
+@app.command("rotate-secret")
+def rotate_secret(
+    subscription_id: Annotated[int, typer.Argument(help="Subscription id")],
+    grace_hours: Annotated[
+        float,
+        typer.Option(min=0, max=168, help="How long the old secret also signs (0: stop at once)"),
+    ] = 24,
+) -> None:
+    """Give an endpoint a new signing secret; the old one keeps signing for the grace period."""
+    from datetime import timedelta
+
+    from cli.main import _ready
+    from engagement.webhooks import service
+
+    _, _, factory = _ready()
+    try:
+        with unit_of_work(factory) as session:
+            sub = service.rotate_secret(
+                session, subscription_id, grace=timedelta(hours=grace_hours)
+            )
+    except (NotFoundError, InvalidError) as exc:
+        _fail(str(exc))
+    typer.echo(_sub_line(sub))
+    typer.echo(f"secret: {sub.secret}  (store it now: it is not shown again)")
+    until = sub.previous_secret_expires_at
+    if until is not None:
+        typer.echo(f"the old secret also signs until {until:%Y-%m-%d %H:%M:%S} UTC")
+
+
 @app.command("deliveries")
 def deliveries(
     subscription_id: Annotated[int, typer.Argument(help="Subscription id")],

@@ -314,11 +314,29 @@ class WebhookSubscription(Base):
     url: Mapped[str] = mapped_column(String(2048))
     # "whsec_" + base64 key, per the Standard Webhooks spec.
     secret: Mapped[str] = mapped_column(String(200))
+    # After a rotation the old secret also signs until this time, so the CRM can switch over
+    # without rejecting deliveries in between (the spec's several signatures per header).
+    previous_secret: Mapped[str | None] = mapped_column(String(200))
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
     event_types: Mapped[list[str]] = mapped_column(JsonType, default=list)
     description: Mapped[str | None] = mapped_column(String(500))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    def signing_secrets(self, now: datetime) -> list[str]:
+        """The current secret, and the previous one while its grace period lasts."""
+        previous, until = self.previous_secret, self.previous_secret_expires_at
+        return signing_secrets(self.secret, previous, until, now)
+
+
+def signing_secrets(
+    secret: str, previous: str | None, previous_expires_at: datetime | None, now: datetime
+) -> list[str]:
+    """The secrets a delivery is signed with at `now` (the newest first)."""
+    if previous and previous_expires_at is not None and now < previous_expires_at:
+        return [secret, previous]
+    return [secret]
 
 
 class WebhookEvent(Base):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
@@ -56,9 +57,16 @@ def update_webhook(
 
 
 @router.post("/webhooks/{subscription_id}/rotate-secret", response_model=WebhookSubscriptionSecret)
-def rotate_webhook_secret(session: SessionDep, subscription_id: int) -> WebhookSubscriptionSecret:
+def rotate_webhook_secret(
+    session: SessionDep,
+    subscription_id: int,
+    grace_hours: Annotated[
+        float,
+        Query(ge=0, le=168, description="How long the old secret also signs (0: stop at once)"),
+    ] = 24,
+) -> WebhookSubscriptionSecret:
     """Replace the signing secret; the new one is in the response, shown only this once."""
-    return service.rotate_secret(session, subscription_id)
+    return service.rotate_secret(session, subscription_id, grace=timedelta(hours=grace_hours))
 
 
 @router.delete("/webhooks/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -16,7 +16,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from collectors.http import retry_at_from
 from core.timeutil import utcnow
+from engagement.models import signing_secrets
 from engagement.webhooks import repository, signing
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,8 @@ class Claimed:
     previous_next_attempt_at: datetime
     subscription_id: int
     url: str
-    secret: str
+    # The current secret first; the previous one too during a rotation's grace period.
+    secrets: tuple[str, ...]
     event_id: str
     event_type: str
     body: bytes
@@ -125,7 +127,11 @@ def claim_due(
                     previous_next_attempt_at=row.next_attempt_at,
                     subscription_id=row.subscription_id,
                     url=row.url,
-                    secret=row.secret,
+                    secrets=tuple(
+                        signing_secrets(
+                            row.secret, row.previous_secret, row.previous_secret_expires_at, now
+                        )
+                    ),
                     event_id=row.event_id,
                     event_type=row.type,
                     body=event_body(row.type, row.created_at, row.payload),
@@ -148,7 +154,7 @@ def build_client(timeout: float, *, transport: httpx.BaseTransport | None = None
 def post_signed(
     client: httpx.Client,
     url: str,
-    secret: str,
+    secrets: Sequence[str],
     msg_id: str,
     body: bytes,
     timeout: float,
@@ -156,8 +162,8 @@ def post_signed(
     """POST one signed webhook; never raises for what the endpoint or network does."""
     headers = {"Content-Type": "application/json"}
     try:
-        # Signed at send time: the timestamp is this attempt's, the secret the current one.
-        headers.update(signing.sign_headers([secret], msg_id, int(time.time()), body))
+        # Signed at send time: the timestamp is this attempt's, the secrets the current ones.
+        headers.update(signing.sign_headers(secrets, msg_id, int(time.time()), body))
     except ValueError as exc:
         return Outcome(None, bounded(f"cannot sign: {exc}"))
     deadline = time.monotonic() + timeout
@@ -200,7 +206,7 @@ def bounded(text: str) -> str:
 
 def send(client: httpx.Client, item: Claimed, timeout: float) -> Outcome:
     """POST a claimed delivery, `webhook-id` being the event's stable id."""
-    return post_signed(client, item.url, item.secret, item.event_id, item.body, timeout)
+    return post_signed(client, item.url, item.secrets, item.event_id, item.body, timeout)
 
 
 def record(

@@ -109,6 +109,8 @@ def due_deliveries(
             WebhookSubscription.id.label("subscription_id"),
             WebhookSubscription.url,
             WebhookSubscription.secret,
+            WebhookSubscription.previous_secret,
+            WebhookSubscription.previous_secret_expires_at,
             WebhookEvent.event_id,
             WebhookEvent.type,
             WebhookEvent.payload,

@@ -96,6 +96,10 @@ class WebhookSubscriptionRead(BaseModel):
     description: str | None
     enabled: bool
     secret_prefix: str = Field(description="Start of the signing secret, to tell secrets apart")
+    previous_secret_expires_at: datetime | None = Field(
+        default=None,
+        description="After a rotation: until then deliveries are also signed with the old secret",
+    )
     created_at: datetime
     updated_at: datetime
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import timedelta
 
 import httpx
 from sqlalchemy.orm import Session
 
-from core.errors import ConflictError, NotFoundError
+from core.errors import ConflictError, InvalidError, NotFoundError
 from core.timeutil import utcnow
 from engagement.models import WebhookDelivery, WebhookEvent, WebhookSubscription
 from engagement.webhooks import delivery, repository, signing
@@ -25,6 +26,9 @@ SECRET_PREFIX_CHARS = 12
 # Not one of outbox.EVENT_TYPES on purpose: a test ping is sent directly, never stored.
 TEST_EVENT_TYPE = "webhook.test"
 REDELIVERABLE = ("dead", "delivered")
+# How long the replaced secret keeps signing after a rotation, unless the caller says otherwise.
+ROTATION_GRACE = timedelta(hours=24)
+MAX_ROTATION_GRACE = timedelta(days=7)
 
 
 def _read(sub: WebhookSubscription) -> WebhookSubscriptionRead:
@@ -35,6 +39,9 @@ def _read(sub: WebhookSubscription) -> WebhookSubscriptionRead:
         description=sub.description,
         enabled=sub.enabled,
         secret_prefix=sub.secret[:SECRET_PREFIX_CHARS],
+        previous_secret_expires_at=(
+            sub.previous_secret_expires_at if len(sub.signing_secrets(utcnow())) > 1 else None
+        ),
         created_at=sub.created_at,
         updated_at=sub.updated_at,
     )
@@ -120,11 +127,25 @@ def update_subscription(
     return _read(sub)
 
 
-def rotate_secret(session: Session, subscription_id: int) -> WebhookSubscriptionSecret:
-    """Replace the signing secret; every attempt from now on is signed with the new one."""
+def rotate_secret(
+    session: Session, subscription_id: int, *, grace: timedelta = ROTATION_GRACE
+) -> WebhookSubscriptionSecret:
+    """Replace the signing secret; the old one also signs for `grace` (zero: not at all).
+
+    During the grace period every attempt carries two signatures, so a CRM that still checks
+    the old secret, or already the new one, accepts it. A rotation within another's grace
+    period drops the oldest secret: only the one being replaced keeps signing.
+    """
+    if grace < timedelta(0) or grace > MAX_ROTATION_GRACE:
+        raise InvalidError(f"grace period must be between 0 and {MAX_ROTATION_GRACE}")
     sub = _get(session, subscription_id)
+    now = utcnow()
+    if grace:
+        sub.previous_secret, sub.previous_secret_expires_at = sub.secret, now + grace
+    else:
+        sub.previous_secret, sub.previous_secret_expires_at = None, None
     sub.secret = signing.generate_secret()
-    sub.updated_at = utcnow()
+    sub.updated_at = now
     session.flush()
     return _with_secret(sub)
 
@@ -201,7 +222,8 @@ def send_test(
     http = client or delivery.build_client(timeout)
     started = time.monotonic()
     try:
-        outcome = delivery.post_signed(http, sub.url, sub.secret, msg_id, body, timeout)
+        secrets = sub.signing_secrets(utcnow())
+        outcome = delivery.post_signed(http, sub.url, secrets, msg_id, body, timeout)
     finally:
         if client is None:
             http.close()

@@ -80,6 +80,13 @@ def test_patch_rotate_delete(client, headers):
     rotated = client.post(f"{base}/rotate-secret", headers=headers)
     assert rotated.status_code == 200
     assert rotated.json()["secret"] != sub["secret"]
+    assert rotated.json()["previous_secret_expires_at"] is not None  # 24 h by default
+    at_once = client.post(f"{base}/rotate-secret?grace_hours=0", headers=headers)
+    assert at_once.status_code == 200 and at_once.json()["previous_secret_expires_at"] is None
+    listed = client.get(base, headers=headers).json()
+    assert listed["previous_secret_expires_at"] is None
+    too_long = client.post(f"{base}/rotate-secret?grace_hours=169", headers=headers)
+    assert too_long.status_code == 422
 
     assert client.delete(base, headers=headers).status_code == 204
     for response in (

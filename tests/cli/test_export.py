@@ -158,6 +158,16 @@ def test_webhooks_add_list_deliveries_deliver_redeliver(db):
         assert runner.invoke(webhooks_app, ["deliver"]).stdout.startswith("claimed 1: delivered 1")
         assert rx.ids() == [event.event_id, event.event_id]
 
+        # A new secret; the receiver keeps the old one and still verifies during the grace.
+        rotated = runner.invoke(webhooks_app, ["rotate-secret", str(sub_id), "--grace-hours", "2"])
+        assert rotated.exit_code == 0, rotated.output
+        new_secret = rotated.stdout.split("secret: ")[1].split()[0]
+        assert new_secret.startswith("whsec_") and new_secret != secret
+        assert "the old secret also signs until " in rotated.stdout
+        runner.invoke(webhooks_app, ["redeliver", str(delivery_id)])
+        assert runner.invoke(webhooks_app, ["deliver"]).stdout.startswith("claimed 1: delivered 1")
+        assert rx.received[-1].verified
+
 
 @pytest.mark.parametrize(
     ("args", "code", "message"),
@@ -166,6 +176,8 @@ def test_webhooks_add_list_deliveries_deliver_redeliver(db):
         (["add", "gopher://crm.example/h", "--events", "*"], 2, "URL scheme"),
         (["deliveries", "999999"], 1, "webhook subscription 999999 not found"),
         (["redeliver", "999999"], 1, "webhook delivery 999999 not found"),
+        (["rotate-secret", "999999"], 1, "webhook subscription 999999 not found"),
+        (["rotate-secret", "1", "--grace-hours", "200"], 2, "less than or equal to 168"),
     ],
 )
 def test_webhooks_errors_are_one_line(db, args, code, message):

@@ -401,3 +401,48 @@ def test_postgresql_claims_skip_rows_another_runner_has_locked(committing_factor
         a.rollback()
         assert len(repository.due_deliveries(b, later, 10)) == 1
         b.rollback()
+
+
+def test_after_a_rotation_both_secrets_sign_until_the_grace_period_ends(
+    session, session_factory, settings, receiver, clock
+):
+    sub = _subscribe(session, receiver)
+    old = sub.secret
+    rotated = service.rotate_secret(session, sub.id, grace=timedelta(hours=24))
+    session.commit()
+    assert rotated.previous_secret_expires_at is not None
+    assert service.get_subscription(session, sub.id).previous_secret_expires_at is not None
+
+    _emit(session)
+    _run(session_factory, settings, clock)  # the CRM still checks the old secret
+    receiver.secret = rotated.secret
+    _emit(session)
+    _run(session_factory, settings, clock)  # ... or already the new one
+    assert [r.verified for r in receiver.received] == [True, True]
+    assert [len(r.headers["webhook-signature"].split()) for r in receiver.received] == [2, 2]
+
+    clock.advance(hours=25)  # grace over: only the new secret signs
+    receiver.secret = old
+    _emit(session)
+    report = _run(session_factory, settings, clock)
+    assert (report.delivered, report.retrying) == (0, 1)
+    assert receiver.received[-1].headers["webhook-signature"].count("v1,") == 1
+    assert not receiver.received[-1].verified
+
+
+def test_rotation_without_grace_drops_the_old_secret_at_once(
+    session, session_factory, settings, receiver, clock
+):
+    sub = _subscribe(session, receiver)
+    rotated = service.rotate_secret(session, sub.id, grace=timedelta(0))
+    session.commit()
+    assert rotated.previous_secret_expires_at is None
+    _emit(session)
+    _run(session_factory, settings, clock)
+    assert not receiver.received[0].verified  # the receiver still holds the old secret
+
+    twice = service.rotate_secret(session, sub.id, grace=timedelta(hours=1))
+    third = service.rotate_secret(session, sub.id, grace=timedelta(hours=1))
+    stored = session.get(WebhookSubscription, sub.id)
+    # A second rotation within the grace period keeps only the secret it replaced.
+    assert stored.signing_secrets(utcnow()) == [third.secret, twice.secret]

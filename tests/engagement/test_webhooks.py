@@ -3,11 +3,13 @@ emit(), delivery listing, redelivery rules and the direct test ping."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
-from core.errors import ConflictError, NotFoundError
+from core.errors import ConflictError, InvalidError, NotFoundError
 from engagement.models import WebhookDelivery, WebhookEvent, WebhookSubscription
 from engagement.webhooks import outbox, service
 from engagement.webhooks.schemas import WebhookSubscriptionCreate, WebhookSubscriptionUpdate
@@ -91,6 +93,17 @@ def test_rotate_secret_replaces_it(session):
     assert rotated.secret != sub.secret and rotated.secret.startswith("whsec_")
     assert session.get(WebhookSubscription, sub.id).secret == rotated.secret
     assert service.get_subscription(session, sub.id).secret_prefix == rotated.secret[:12]
+    # By default the old secret keeps signing for 24 hours.
+    stored = session.get(WebhookSubscription, sub.id)
+    assert stored.previous_secret == sub.secret
+    assert stored.previous_secret_expires_at - stored.updated_at == timedelta(hours=24)
+
+
+@pytest.mark.parametrize("hours", [-1, 24 * 7 + 1])
+def test_rotation_grace_is_bounded(session, hours):
+    sub = _create(session)
+    with pytest.raises(InvalidError, match="grace period"):
+        service.rotate_secret(session, sub.id, grace=timedelta(hours=hours))
 
 
 def test_delete_removes_subscription_and_its_deliveries_not_events(session):
