@@ -62,6 +62,8 @@ from engagement.recovery.schemas import (
     RecoveryTaskRead,
     RetentionRiskRead,
 )
+from engagement.service import task_payload
+from engagement.webhooks.outbox import emit
 
 SYSTEM = "system"
 RECOVERED = "recovered"
@@ -230,6 +232,10 @@ def evaluate_batch(
                     task_id=task.id, actor=SYSTEM, type="recovery", data=data, created_at=now
                 ),
             )
+            # The CRM hears whether the answer won the customer back (or made things worse).
+            row = task_repo.get_task(session, task.id)
+            if row is not None:
+                emit(session, "task.recovery", {**task_payload(row), "recovery": data})
     session.flush()
     return report
 

@@ -19,6 +19,7 @@ EVENT_TYPES = (
     "task.resolved",
     "task.closed",
     "task.reopened",
+    "task.recovery",
     "customer.linked",
     "customer.unlinked",
     "customer.merged",

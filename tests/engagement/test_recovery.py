@@ -20,6 +20,7 @@ from engagement.models import (
     ResponseTask,
     TaskEvent,
     TaskMention,
+    WebhookEvent,
 )
 from engagement.recovery import service
 from engagement.recovery.jobs import JOB_ID, evaluate_recovery
@@ -306,6 +307,21 @@ def test_each_outcome(world, session, session_factory, settings):
         }
     ]
     assert recovery_events(session, pending.id) == []
+    # The CRM gets each changed outcome as a webhook event, with the task as other events have it.
+    sent = session.scalars(
+        select(WebhookEvent).where(WebhookEvent.type == "task.recovery").order_by(WebhookEvent.id)
+    ).all()
+    assert [(e.payload["task_id"], e.payload["recovery"]["to"]) for e in sent] == [
+        (recovered.id, "recovered"),
+        (unchanged.id, "unchanged"),
+        (worse.id, "worse"),
+        (no_followup.id, "no_followup"),
+    ]
+    assert sent[0].payload["recovery"] == recovery_events(session, recovered.id)[0]
+    assert sent[0].payload["status"] == session.get(ResponseTask, recovered.id).status
+    # Nothing changed, nothing sent.
+    run(session, session_factory, settings, now + HOUR)
+    assert session.query(WebhookEvent).filter_by(type="task.recovery").count() == 4
     # A derived measure is not an agent's change.
     assert session.get(ResponseTask, recovered.id).updated_at == T0
 
