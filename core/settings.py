@@ -5,8 +5,10 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.business_hours import BusinessHours
 
 
 class Settings(BaseSettings):
@@ -149,6 +151,33 @@ class Settings(BaseSettings):
     recovery_window_days: int = Field(
         default=14, ge=1, description="How long after our first answer a customer's posts count"
     )
+    business_hours: str = Field(
+        default="",
+        description="When SLA clocks run, as 'DAYS HH:MM-HH:MM' rules separated by ';' (e.g. "
+        "'mon-fri 09:00-17:30; sat 10:00-14:00'); empty = around the clock",
+    )
+    business_timezone: str = Field(
+        default="UTC", description="IANA time zone of the business hours (e.g. Europe/Berlin)"
+    )
+    business_holidays: str = Field(
+        default="",
+        description="Dates on which SLA clocks stop all day, comma-separated (2026-12-25,...)",
+    )
+
+    @model_validator(mode="after")
+    def _check_business_hours(self) -> Settings:
+        self.business_calendar()  # a calendar that cannot work fails at start-up, not at 3 a.m.
+        return self
+
+    def business_calendar(self) -> BusinessHours | None:
+        """The SLA calendar, or None when SLAs run around the clock."""
+        if not self.business_hours.strip():
+            if self.business_holidays.strip():
+                raise ValueError("SOCIALCRM_BUSINESS_HOLIDAYS needs SOCIALCRM_BUSINESS_HOURS")
+            return None
+        return BusinessHours.parse(
+            self.business_hours, self.business_timezone, self.business_holidays
+        )
 
     def sla_minutes(self) -> dict[int, int]:
         """Parse the first-response SLA table."""

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
 from collectors.models import Mention
+from core.business_hours import BusinessHours
 from core.errors import InvalidError, NotFoundError, validation_message
 from core.timeutil import utcnow
 from engagement import repository
@@ -339,10 +340,17 @@ def thread_key(mention: Mention) -> str:
 
 
 def due_at(
-    opened_at: datetime, priority: int, sla_minutes: dict[int, int], default: int = 24 * 60
+    opened_at: datetime,
+    priority: int,
+    sla_minutes: dict[int, int],
+    default: int = 24 * 60,
+    calendar: BusinessHours | None = None,
 ) -> datetime:
-    """Deadline for a priority from a priority→minutes table."""
-    return opened_at + timedelta(minutes=sla_minutes.get(priority, default))
+    """Deadline for a priority from a priority→minutes table, in business time if given."""
+    minutes = sla_minutes.get(priority, default)
+    if calendar is None:
+        return opened_at + timedelta(minutes=minutes)
+    return calendar.add(opened_at, minutes)
 
 
 def list_rules(session: Session) -> list[EngagementRule]:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from collectors import repository as mention_repo
 from collectors.models import Mention
 from collectors.schemas import MentionRead
+from core.business_hours import BusinessHours
 from core.errors import ConflictError, InvalidError, NotFoundError
 from core.timeutil import utcnow
 from engagement import agents, repository, rules
@@ -73,6 +74,7 @@ def engage_mentions(
     thread_window_hours: int = 72,
     sla_minutes: dict[int, int] | None = None,
     resolution_sla_minutes: dict[int, int] | None = None,
+    calendar: BusinessHours | None = None,
     now: datetime | None = None,
 ) -> EngageReport:
     """Open, extend or reopen tasks for the given unengaged mentions, then mark them engaged.
@@ -102,6 +104,7 @@ def engage_mentions(
         window=timedelta(hours=thread_window_hours),
         sla=sla_minutes or {},
         resolution_sla=resolution_sla_minutes or {},
+        calendar=calendar,
     )
     for mention in mentions:
         if mention.is_brand:
@@ -120,6 +123,7 @@ def engage_pending(
     thread_window_hours: int = 72,
     sla_minutes: dict[int, int] | None = None,
     resolution_sla_minutes: dict[int, int] | None = None,
+    calendar: BusinessHours | None = None,
 ) -> EngageReport:
     """Engage up to `limit` scored mentions that have not been engaged yet."""
     ids = sentiment_repo.scored_unengaged_ids(session, limit)
@@ -130,6 +134,7 @@ def engage_pending(
         thread_window_hours=thread_window_hours,
         sla_minutes=sla_minutes,
         resolution_sla_minutes=resolution_sla_minutes,
+        calendar=calendar,
     )
 
 
@@ -146,12 +151,14 @@ class _Batch:
         window: timedelta,
         sla: dict[int, int],
         resolution_sla: dict[int, int],
+        calendar: BusinessHours | None = None,
     ) -> None:
         self.session = session
         self.now = now
         self.window = window
         self.sla = sla
         self.resolution_sla = resolution_sla
+        self.calendar = calendar
         self.rules = rules.compile_rules(
             repository.list_rules(session, enabled_only=True),
             negative_threshold=negative_threshold,
@@ -266,9 +273,13 @@ class _Batch:
                 priority=decision.priority,
                 reason=decision.reason,
                 category=result.category if result is not None else None,
-                due_at=rules.due_at(now, decision.priority, self.sla),
+                due_at=rules.due_at(now, decision.priority, self.sla, calendar=self.calendar),
                 resolution_due_at=rules.due_at(
-                    now, decision.priority, self.resolution_sla, DEFAULT_RESOLUTION_MINUTES
+                    now,
+                    decision.priority,
+                    self.resolution_sla,
+                    DEFAULT_RESOLUTION_MINUTES,
+                    self.calendar,
                 ),
                 escalation_level=0,
                 last_mention_at=mention.created_at,

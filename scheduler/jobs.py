@@ -103,6 +103,7 @@ def engage_pending(
                 thread_window_hours=settings.thread_window_hours,
                 sla_minutes=settings.sla_minutes(),
                 resolution_sla_minutes=settings.resolution_sla_minutes(),
+                calendar=settings.business_calendar(),
             )
         if report.examined == 0:
             break

@@ -356,6 +356,25 @@ def test_task_gets_the_category_and_resolution_deadline(session):
     assert task.resolution_due_at - task.created_at == timedelta(minutes=480)
 
 
+def test_deadlines_count_business_hours_only(session):
+    from core.business_hours import BusinessHours
+
+    collect.ingest(session, [mention("1", "terrible", author={"id": "9"})])
+    scoring.score_all_pending(session, FakeModel())
+    friday_evening = datetime(2026, 11, 27, 16, 30)  # 30 minutes before closing
+    service.engage_mentions(
+        session,
+        [session.scalar(select(Mention.id))],
+        sla_minutes={2: 60},
+        resolution_sla_minutes={2: 480},
+        calendar=BusinessHours.parse("mon-fri 09:00-17:00"),
+        now=friday_evening,
+    )
+    (task,) = _tasks(session)
+    assert task.due_at == datetime(2026, 11, 30, 9, 30)  # 30 min on Friday, 30 on Monday
+    assert task.resolution_due_at == datetime(2026, 11, 30, 16, 30)
+
+
 def test_list_filters(session):
     _run(
         session,
