@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from typing import Literal
 
@@ -145,6 +146,12 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(
         default=10.0, gt=0, description="Timeout of one webhook delivery request"
     )
+    webhook_allowed_networks: str = Field(
+        default="",
+        description="Private networks webhooks may reach, as comma-separated CIDRs (e.g. "
+        "'10.20.0.0/16' for a CRM inside the company network); public addresses are always "
+        "allowed, loopback, private, link-local and other internal ones only when listed here",
+    )
     webhook_interval_seconds: int = Field(
         default=5, ge=1, description="How often the webhook delivery job looks for due deliveries"
     )
@@ -167,7 +174,22 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _check_business_hours(self) -> Settings:
         self.business_calendar()  # a calendar that cannot work fails at start-up, not at 3 a.m.
+        self.webhook_networks()
         return self
+
+    def webhook_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        """The networks of SOCIALCRM_WEBHOOK_ALLOWED_NETWORKS."""
+        out = []
+        for part in (p.strip() for p in self.webhook_allowed_networks.split(",")):
+            if part:
+                try:
+                    out.append(ipaddress.ip_network(part, strict=False))
+                except ValueError:
+                    raise ValueError(
+                        f"SOCIALCRM_WEBHOOK_ALLOWED_NETWORKS: {part!r} is not an IP network "
+                        "(e.g. 10.0.0.0/8)"
+                    ) from None
+        return out
 
     def business_calendar(self) -> BusinessHours | None:
         """The SLA calendar, or None when SLAs run around the clock."""

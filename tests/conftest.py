@@ -19,6 +19,11 @@ from core.db import make_engine
 from core.migrate import upgrade
 from core.settings import Settings
 
+# The tests' webhook receivers listen on loopback, which the SSRF guard refuses unless allowed
+# (tests/engagement/test_guard.py checks the refusal with its own settings).
+os.environ.setdefault("SOCIALCRM_WEBHOOK_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128")
+LOOPBACK = Settings(database_url="sqlite://", _env_file=None).webhook_networks()
+
 PG_ENV = "SOCIALCRM_TEST_POSTGRES_URL"
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 

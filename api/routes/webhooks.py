@@ -102,4 +102,9 @@ def test_webhook(
     session: SessionDep, settings: SettingsDep, subscription_id: int
 ) -> WebhookTestResult:
     """POST a signed `webhook.test` event to the endpoint now and report what it answered."""
-    return service.send_test(session, subscription_id, timeout=settings.webhook_timeout_seconds)
+    return service.send_test(
+        session,
+        subscription_id,
+        timeout=settings.webhook_timeout_seconds,
+        networks=settings.webhook_networks(),
+    )

@@ -16,7 +16,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +28,7 @@ from collectors.http import retry_at_from
 from core.timeutil import utcnow
 from engagement.models import signing_secrets
 from engagement.webhooks import repository, signing
+from engagement.webhooks.guard import IPNetwork, guarded_transport
 
 log = logging.getLogger(__name__)
 
@@ -140,14 +141,19 @@ def claim_due(
     return claimed
 
 
-def build_client(timeout: float, *, transport: httpx.BaseTransport | None = None) -> httpx.Client:
-    """A client that follows no redirects (the spec counts a 3xx as a failure) and never
-    retries on its own."""
+def build_client(
+    timeout: float,
+    *,
+    networks: Iterable[IPNetwork] = (),
+    transport: httpx.BaseTransport | None = None,
+) -> httpx.Client:
+    """A client that follows no redirects (the spec counts a 3xx as a failure), never retries
+    on its own and connects only to public addresses or the allowed `networks` (guard.py)."""
     return httpx.Client(
         timeout=timeout,
         follow_redirects=False,
         headers={"User-Agent": USER_AGENT},
-        transport=transport or httpx.HTTPTransport(retries=0),
+        transport=transport or guarded_transport(networks),
     )
 
 

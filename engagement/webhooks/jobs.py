@@ -45,7 +45,9 @@ def deliver_webhooks(
     out, so one dead receiver costs at most one timeout per run and never blocks the others.
     """
     report = DeliveryReport()
-    http = client or delivery.build_client(settings.webhook_timeout_seconds)
+    http = client or delivery.build_client(
+        settings.webhook_timeout_seconds, networks=settings.webhook_networks()
+    )
     deadline = time.monotonic() + max_seconds
     unreachable: dict[int, str] = {}
     gone: set[int] = set()

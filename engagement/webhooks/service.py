@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterable
 from datetime import timedelta
 
 import httpx
@@ -13,6 +14,7 @@ from core.errors import ConflictError, InvalidError, NotFoundError
 from core.timeutil import utcnow
 from engagement.models import WebhookDelivery, WebhookEvent, WebhookSubscription
 from engagement.webhooks import delivery, repository, signing
+from engagement.webhooks.guard import IPNetwork
 from engagement.webhooks.schemas import (
     WebhookDeliveryRead,
     WebhookSubscriptionCreate,
@@ -205,6 +207,7 @@ def send_test(
     subscription_id: int,
     *,
     timeout: float,
+    networks: Iterable[IPNetwork] = (),
     client: httpx.Client | None = None,
 ) -> WebhookTestResult:
     """POST a signed synthetic `webhook.test` event to one endpoint now and report the answer.
@@ -219,7 +222,7 @@ def send_test(
         utcnow(),
         {"subscription_id": sub.id, "message": "social-crm webhook test"},
     )
-    http = client or delivery.build_client(timeout)
+    http = client or delivery.build_client(timeout, networks=networks)
     started = time.monotonic()
     try:
         secrets = sub.signing_secrets(utcnow())

@@ -13,6 +13,7 @@ from core.errors import ConflictError, InvalidError, NotFoundError
 from engagement.models import WebhookDelivery, WebhookEvent, WebhookSubscription
 from engagement.webhooks import outbox, service
 from engagement.webhooks.schemas import WebhookSubscriptionCreate, WebhookSubscriptionUpdate
+from tests.conftest import LOOPBACK
 from tests.webhook_receiver import WebhookReceiver
 
 URL = "https://crm.example/hooks/social"
@@ -196,9 +197,9 @@ def test_send_test_pings_the_endpoint_without_storing_anything(session):
         sub = _create(session, url=rx.url, enabled=False)
         rx.secret = sub.secret
 
-        ok = service.send_test(session, sub.id, timeout=5)
+        ok = service.send_test(session, sub.id, timeout=5, networks=LOOPBACK)
         rx.fail(500)
-        failed = service.send_test(session, sub.id, timeout=5)
+        failed = service.send_test(session, sub.id, timeout=5, networks=LOOPBACK)
 
     assert (ok.delivered, ok.status_code, ok.error) == (True, 200, None)
     assert ok.webhook_id.startswith("evt_test_") and ok.duration_ms >= 0
