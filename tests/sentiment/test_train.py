@@ -6,6 +6,7 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -53,6 +54,22 @@ def synthetic(n: int) -> list[tuple[str, int]]:
     return rows
 
 
+def tiny_full(out: Path, **overrides: Any) -> TrainConfig:
+    """A few steps of full fine-tuning; plain (no distillation, whole tensors) unless told."""
+    settings: dict[str, Any] = {
+        "output_dir": out,
+        "method": "full",
+        "lr": 1e-4,
+        "batch_size": 16,
+        "max_steps": 3,
+        "evals_per_epoch": 1,
+        "threads": 2,
+        "embed_distill": 0.0,
+        "delta_rank": 0,
+    }
+    return TrainConfig(**{**settings, **overrides})
+
+
 def test_tiny_training_run_writes_a_loadable_model(tmp_path):
     started = time.perf_counter()
     out = tmp_path / "tiny"
@@ -68,6 +85,7 @@ def test_tiny_training_run_writes_a_loadable_model(tmp_path):
         max_steps=4,
         evals_per_epoch=2,
         threads=2,
+        embed_distill=0.0,
     )
     lines: list[str] = []
     meta = train(config, data=data, echo=lines.append)
@@ -100,16 +118,7 @@ def test_full_fine_tune_ships_only_the_changed_tensors(tmp_path):
 
     out = tmp_path / "full"
     data = TrainingData(train=synthetic(64), val=synthetic(12), sources={"synthetic": 64})
-    config = TrainConfig(
-        output_dir=out,
-        name="tiny-full",
-        method="full",
-        lr=1e-4,
-        batch_size=16,
-        max_steps=3,
-        evals_per_epoch=1,
-        threads=2,
-    )
+    config = tiny_full(out, name="tiny-full")
     meta = train(config, data=data, echo=lambda _: None)
 
     assert not (out / "adapter_config.json").exists()
@@ -198,21 +207,8 @@ def test_low_rank_weights_are_added_to_the_base(tmp_path):
 
     data = TrainingData(train=synthetic(64), val=synthetic(12), sources={"synthetic": 64})
     whole, low = tmp_path / "whole", tmp_path / "low"
-
-    def config(out: Path, rank: int) -> TrainConfig:
-        return TrainConfig(
-            output_dir=out,
-            method="full",
-            lr=1e-4,
-            batch_size=16,
-            max_steps=2,
-            evals_per_epoch=1,
-            threads=2,
-            delta_rank=rank,
-        )
-
-    train(config(whole, 0), data=data, echo=lambda _: None)
-    meta = train(config(low, 4), data=data, echo=lambda _: None)
+    train(tiny_full(whole, max_steps=2), data=data, echo=lambda _: None)
+    meta = train(tiny_full(low, max_steps=2, delta_rank=4), data=data, echo=lambda _: None)
 
     stored = load_file(str(low / TRAINED_WEIGHTS))
     name = "bert.encoder.layer.3.intermediate.dense.weight"
@@ -241,16 +237,7 @@ def test_low_rank_weights_are_added_to_the_base(tmp_path):
 def test_embedding_distillation_keeps_sentence_vectors(tmp_path):
     out = tmp_path / "joint"
     data = TrainingData(train=synthetic(64), val=synthetic(12), sources={"synthetic": 64})
-    config = TrainConfig(
-        output_dir=out,
-        method="full",
-        lr=1e-4,
-        batch_size=16,
-        max_steps=3,
-        evals_per_epoch=1,
-        threads=2,
-        embed_distill=1.0,
-    )
+    config = tiny_full(out, embed_distill=1.0)
     lines: list[str] = []
     meta = train(config, data=data, echo=lines.append)
 
@@ -272,7 +259,7 @@ def test_embedding_distillation_keeps_sentence_vectors(tmp_path):
 
 def test_plain_training_does_not_claim_sentence_vectors(tmp_path):
     data = TrainingData(train=synthetic(32), val=synthetic(6), sources={"synthetic": 32})
-    config = TrainConfig(output_dir=tmp_path, method="full", max_steps=1, threads=2)
+    config = tiny_full(tmp_path, max_steps=1)
     meta = train(config, data=data, echo=lambda _: None)
     assert "sentence_embedding" not in meta
     assert not TransformerModel.load(str(tmp_path), threads=2).sentence_vectors
