@@ -7,9 +7,11 @@ reaches `min_similarity`. A brand adds or rewords a category in the database, wi
 retraining anything; the taxonomy's fingerprint is stored with each result, so results from an
 older taxonomy can be found and re-categorised (`socialcrm sentiment rescore --categories`).
 
-Two embedders sit behind one Protocol: the all-MiniLM-L6-v2 sentence encoder
-(`sentiment.embeddings`, the default with the transformer backend) and a hashed bag of words
-(with the lexicon backend, which must not need torch, and in tests).
+Three embedders sit behind one Protocol: the sentiment model itself (`SharedEncoder`, the
+default when the model was trained to keep sentence vectors, as the bundled one is: scoring's
+own forward pass gives each complaint's vector), the all-MiniLM-L6-v2 sentence encoder
+(`sentiment.embeddings`, for any other transformer model or SOCIALCRM_CATEGORY_MODEL) and a
+hashed bag of words (with the lexicon backend, which must not need torch, and in tests).
 """
 
 from __future__ import annotations

@@ -462,13 +462,13 @@ def train(
         float | None,
         typer.Option(
             min=0,
-            help="Weight of the loss keeping the base's sentence vectors (0: off); above 0 the "
-            "categoriser reuses the classifier's pass",
+            help="Weight of the loss keeping the base's sentence vectors (default 3; 0: off); "
+            "above 0 the categoriser reuses the classifier's pass",
         ),
     ] = None,
     delta_rank: Annotated[
         int | None,
-        typer.Option(min=0, help="full: store weight changes as rank-N factors (0: whole, ~22 MB)"),
+        typer.Option(min=0, help="full: store weight changes as rank-N factors (32; 0: whole)"),
     ] = None,
     threads: Annotated[
         int | None,

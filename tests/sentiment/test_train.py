@@ -218,6 +218,10 @@ def test_low_rank_weights_are_added_to_the_base(tmp_path):
     # Vectors and the 3 x 384 head are cheaper whole than as factors.
     assert "classifier.weight" in stored and "bert.encoder.layer.3.output.dense.bias" in stored
     assert meta["hyperparameters"]["delta_rank"] == 4
+    stored_scores = meta["val_scores"]["stored"]
+    assert stored_scores["as"].startswith("loaded from the written file")
+    assert 0 <= stored_scores["macro_recall"] <= 1
+    assert json.loads((low / "socialcrm.json").read_text())["val_scores"]["stored"] == stored_scores
     assert (low / TRAINED_WEIGHTS).stat().st_size < (whole / TRAINED_WEIGHTS).stat().st_size / 10
 
     from transformers import AutoModel
