@@ -112,6 +112,18 @@ def settings(tmp_path: Path) -> Settings:
     )
 
 
+# Complaints any sound encoder sorts into the bundled airline taxonomy (real-model tests).
+AIRLINE_COMPLAINTS = {
+    "they lost my suitcase": "lost_luggage",
+    "flight delayed 4 hours": "late_flight",
+    "@airline you cancelled my flight again": "cancelled_flight",
+    "the flight attendant was rude to me": "flight_attendants",
+    "on hold for 3 hours, nobody answers": "customer_service",
+    "my bag arrived with a broken wheel": "damaged_luggage",
+    "the line at security is an hour long": "long_lines",
+    "can't change my reservation on your website": "booking",
+}
+
 # The complaint categories migration 0004 seeds, in order.
 DEFAULT_CATEGORY_KEYS = [
     "delivery",

@@ -21,6 +21,7 @@ from core.errors import ConfigError
 from sentiment.categories import Categoriser, Embedder, load_taxonomy_file
 from sentiment.embeddings import SentenceEncoder
 from sentiment.transformer import BASE_ID, quantize_int8
+from tests.conftest import AIRLINE_COMPLAINTS
 
 MIXED = [
     "they lost my suitcase",
@@ -83,16 +84,7 @@ def test_long_texts_are_truncated_not_rejected(int8):
 
 def test_airline_complaints_land_in_the_right_category(int8):
     taxonomy = load_taxonomy_file("airline")
-    complaints = {
-        "they lost my suitcase": "lost_luggage",
-        "flight delayed 4 hours": "late_flight",
-        "@airline you cancelled my flight again": "cancelled_flight",
-        "the flight attendant was rude to me": "flight_attendants",
-        "on hold for 3 hours, nobody answers": "customer_service",
-        "my bag arrived with a broken wheel": "damaged_luggage",
-        "the line at security is an hour long": "long_lines",
-        "can't change my reservation on your website": "booking",
-    }
+    complaints = AIRLINE_COMPLAINTS
     matches = Categoriser(int8).categorise(taxonomy, list(complaints))
     assert [m.key for m in matches] == list(complaints.values())
     assert all(0.4 < m.score <= 1.0 for m in matches)

@@ -35,7 +35,7 @@ from sentiment.transformer import (
     label_index,
     preprocess,
 )
-from tests.conftest import mention
+from tests.conftest import AIRLINE_COMPLAINTS, mention
 
 FIXED = [
     ("@united worst airline ever. Lost my bag and nobody answers the phone", "negative"),
@@ -339,14 +339,7 @@ def test_bundled_model_categorises_from_its_own_scoring_pass(model, tmp_path, mo
     assert shared.embedder.model is classifier.load_model(settings)  # one model, not two
 
     complaints = {
-        "they lost my suitcase": "lost_luggage",
-        "flight delayed 4 hours": "late_flight",
-        "@airline you cancelled my flight again": "cancelled_flight",
-        "the flight attendant was rude to me": "flight_attendants",
-        "on hold for 3 hours, nobody answers": "customer_service",
-        "my bag arrived with a broken wheel": "damaged_luggage",
-        "the line at security is an hour long": "long_lines",
-        "can't change my reservation on your website": "booking",
+        **AIRLINE_COMPLAINTS,
         "you charged my card twice this month": "billing",
     }
     taxonomy = load_taxonomy_file("airline") + [
