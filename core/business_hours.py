@@ -83,8 +83,6 @@ def parse_windows(text: str) -> dict[int, tuple[Window, ...]]:
             )
         for day in _days(found["days"]):
             table[day].append(Window(start, end))
-    if not any(table.values()):
-        raise BusinessHoursError("business hours name no opening window")
     out: dict[int, tuple[Window, ...]] = {}
     for day, windows in table.items():
         ordered = sorted(windows, key=lambda w: w.start)

@@ -172,8 +172,9 @@ class Settings(BaseSettings):
     )
 
     @model_validator(mode="after")
-    def _check_business_hours(self) -> Settings:
-        self.business_calendar()  # a calendar that cannot work fails at start-up, not at 3 a.m.
+    def _check_parsed_values(self) -> Settings:
+        # A calendar or network list that cannot work fails at start-up, not at 3 a.m.
+        self.business_calendar()
         self.webhook_networks()
         return self
 

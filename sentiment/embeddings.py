@@ -34,6 +34,7 @@ from sentiment.transformer import (
     _quiet,
     base_model_path,
     length_batches,
+    mean_pool,
     quantize_int8,
 )
 
@@ -97,9 +98,6 @@ class SentenceEncoder:
             for batch, input_ids, mask in length_batches(ids, BATCH_SIZE, self._pad_id):
                 hidden = self.model(
                     input_ids=input_ids.to(self.device), attention_mask=mask.to(self.device)
-                ).last_hidden_state.float()
-                weights = mask.to(hidden.device).unsqueeze(-1).float()
-                pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
-                pooled = torch.nn.functional.normalize(pooled, dim=-1)
-                out[batch] = pooled.cpu().numpy()
+                ).last_hidden_state
+                out[batch] = mean_pool(hidden, mask).cpu().numpy()
         return out

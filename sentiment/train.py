@@ -49,6 +49,9 @@ from sentiment.transformer import (
     TRAINED_WEIGHTS,
     _quiet,
     base_model_path,
+    length_batches,
+    mean_pool,
+    pad_batch,
     preprocess,
 )
 
@@ -195,34 +198,39 @@ def length_grouped_batches(
     return [batches[i] for i in order]
 
 
-def _pad(ids: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
-    width = max(len(x) for x in ids)
-    input_ids = torch.full((len(ids), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(ids), width), dtype=torch.long)
-    for row, seq in enumerate(ids):
-        input_ids[row, : len(seq)] = torch.tensor(seq, dtype=torch.long)
-        mask[row, : len(seq)] = 1
-    return input_ids, mask
-
-
 def predict_ids(
-    model: Any, ids: Sequence[Sequence[int]], pad_id: int, device: str, batch_size: int = 128
-) -> list[int]:
-    """Arg-max class per tokenised text (length-sorted batches), in input order."""
-    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+    model: Any,
+    ids: Sequence[Sequence[int]],
+    pad_id: int,
+    device: str,
+    target: torch.Tensor | None = None,
+    batch_size: int = 128,
+) -> tuple[list[int], float | None]:
+    """Arg-max class per tokenised text, in input order, from one pass in length-sorted batches.
+
+    With `target` (the teacher's sentence vectors) the same pass also gives the mean cosine
+    between the model's pooled last layer and them; else None.
+    """
     out = [0] * len(ids)
+    total = 0.0
     was_training = model.training
     model.eval()
     with torch.inference_mode():
-        for start in range(0, len(order), batch_size):
-            batch = order[start : start + batch_size]
-            input_ids, mask = _pad([ids[i] for i in batch], pad_id)
-            logits = model(input_ids=input_ids.to(device), attention_mask=mask.to(device)).logits
-            for i, y in zip(batch, logits.argmax(-1).tolist(), strict=True):
+        for batch, input_ids, mask in length_batches(ids, batch_size, pad_id):
+            mask = mask.to(device)
+            result = model(
+                input_ids=input_ids.to(device),
+                attention_mask=mask,
+                output_hidden_states=target is not None,
+            )
+            for i, y in zip(batch, result.logits.argmax(-1).tolist(), strict=True):
                 out[i] = int(y)
+            if target is not None:
+                pooled = mean_pool(result.hidden_states[-1], mask).cpu()
+                total += float((pooled * target[batch]).sum())
     if was_training:
         model.train()
-    return out
+    return out, (total / max(1, len(ids)) if target is not None else None)
 
 
 def write_trained_weights(model: torch.nn.Module, out: Path, *, rank: int = 0) -> Path:
@@ -302,13 +310,6 @@ def _scores(report: Any) -> dict[str, Any]:
     }
 
 
-def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Unit-length mean of the unmasked token vectors (sentence-transformers pooling)."""
-    weights = mask.unsqueeze(-1).to(hidden.dtype)
-    pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
-    return torch.nn.functional.normalize(pooled, dim=-1)
-
-
 def teacher_embeddings(
     ids: Sequence[Sequence[int]], pad_id: int, device: str, batch_size: int = 128
 ) -> torch.Tensor:
@@ -319,38 +320,12 @@ def teacher_embeddings(
         encoder = AutoModel.from_pretrained(str(base_model_path())).to(device)
     encoder.eval()
     out = torch.zeros((len(ids), int(encoder.config.hidden_size)))
-    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
     with torch.inference_mode():
-        for start in range(0, len(order), batch_size):
-            batch = order[start : start + batch_size]
-            input_ids, mask = _pad([ids[i] for i in batch], pad_id)
+        for batch, input_ids, mask in length_batches(ids, batch_size, pad_id):
             mask = mask.to(device)
             hidden = encoder(input_ids=input_ids.to(device), attention_mask=mask).last_hidden_state
-            out[batch] = mean_pool(hidden, mask).float().cpu()
+            out[batch] = mean_pool(hidden, mask).cpu()
     return out
-
-
-def embedding_agreement(
-    model: Any, ids: Sequence[Sequence[int]], target: torch.Tensor, pad_id: int, device: str
-) -> float:
-    """Mean cosine between the model's pooled last layer and the teacher's vectors."""
-    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-    total = 0.0
-    was_training = model.training
-    model.eval()
-    with torch.inference_mode():
-        for start in range(0, len(order), 128):
-            batch = order[start : start + 128]
-            input_ids, mask = _pad([ids[i] for i in batch], pad_id)
-            mask = mask.to(device)
-            out = model(
-                input_ids=input_ids.to(device), attention_mask=mask, output_hidden_states=True
-            )
-            pooled = mean_pool(out.hidden_states[-1], mask).float().cpu()
-            total += float((pooled * target[batch]).sum())
-    if was_training:
-        model.train()
-    return total / max(1, len(ids))
 
 
 def train(
@@ -396,6 +371,7 @@ def train(
     val_ids = tokenise([t for t, _ in data.val])
     val_gold = [LABELS[y] for _, y in data.val]
     distill = config.embed_distill > 0
+    val_target: torch.Tensor | None = None
     if distill:
         t0 = time.perf_counter()
         train_target = teacher_embeddings(train_ids, pad_id, device)
@@ -458,13 +434,11 @@ def train(
     def run_eval(epoch: float, step: int) -> None:
         nonlocal best
         t0 = time.perf_counter()
-        pred = [LABELS[y] for y in predict_ids(model, val_ids, pad_id, device)]
-        report = evaluate(val_gold, pred)
+        classes, cosine = predict_ids(model, val_ids, pad_id, device, val_target)
+        report = evaluate(val_gold, [LABELS[y] for y in classes])
         entry = {"epoch": round(epoch, 3), "step": step, **_scores(report)}
-        if distill:
-            entry["embedding_cosine"] = round(
-                embedding_agreement(model, val_ids, val_target, pad_id, device), 4
-            )
+        if cosine is not None:
+            entry["embedding_cosine"] = round(cosine, 4)
         history.append(entry)
         mark = ""
         if best is None or report.macro_recall > best[0]:
@@ -488,7 +462,7 @@ def train(
         for batch in length_grouped_batches([len(x) for x in train_ids], config.batch_size, rng):
             if step >= total_steps:
                 break
-            input_ids, mask = _pad([train_ids[i] for i in batch], pad_id)
+            input_ids, mask = pad_batch([train_ids[i] for i in batch], pad_id)
             labels = torch.tensor([train_y[i] for i in batch], device=device)
             mask = mask.to(device)
             out = model(

@@ -564,10 +564,7 @@ class TransformerModel:
                 for i, row_p in zip(batch, p.tolist(), strict=True):
                     result[i] = (row_p[0], row_p[1], row_p[2])
                 if pooled is not None:
-                    hidden = out.hidden_states[-1].float()
-                    weights = mask.unsqueeze(-1).float()
-                    mean = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
-                    pooled[batch] = torch.nn.functional.normalize(mean, dim=-1).cpu().numpy()
+                    pooled[batch] = mean_pool(out.hidden_states[-1], mask).cpu().numpy()
         return result, pooled
 
 
@@ -589,11 +586,23 @@ def length_batches(
     order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
     for start in range(0, len(order), batch_size):
         batch = order[start : start + batch_size]
-        width = max(1, max(len(ids[i]) for i in batch))
-        input_ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
-        mask = torch.zeros((len(batch), width), dtype=torch.long)
-        for row, i in enumerate(batch):
-            n = len(ids[i])
-            input_ids[row, :n] = torch.tensor(ids[i], dtype=torch.long)
-            mask[row, :n] = 1
-        yield batch, input_ids, mask
+        yield (batch, *pad_batch([ids[i] for i in batch], pad_id))
+
+
+def pad_batch(ids: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token id rows padded to the longest (at least 1 wide), and their attention mask."""
+    width = max(1, max(len(x) for x in ids))
+    input_ids = torch.full((len(ids), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(ids), width), dtype=torch.long)
+    for row, seq in enumerate(ids):
+        input_ids[row, : len(seq)] = torch.tensor(seq, dtype=torch.long)
+        mask[row, : len(seq)] = 1
+    return input_ids, mask
+
+
+def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Unit-length mean of the unmasked token vectors (sentence-transformers pooling), fp32."""
+    hidden = hidden.float()
+    weights = mask.to(hidden.device).unsqueeze(-1).float()
+    pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
+    return torch.nn.functional.normalize(pooled, dim=-1)
